@@ -1,0 +1,81 @@
+"""What the queue runner sees of a fax modem, whatever its class.
+
+The runner asks a ``FaxModem`` to place one call and gets back a ``CallResult``: a value,
+never an exception, for everything the line or the remote can do (busy, no answer,
+training failed, ...). Exceptions are left for bugs and for a modem that cannot be
+used at all (``ModemUnavailable``), which the runner reports as ``modem.down``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from drivers.page import FaxPage
+
+
+class Outcome(enum.StrEnum):
+    """How one call ended. Stable codes: they are stored in the confirmation log."""
+
+    CONFIRMED = "confirmed"  # every page got MCF
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    NO_DIALTONE = "no_dialtone"
+    NO_CARRIER = "no_carrier"
+    NOT_A_FAX = "not_a_fax"
+    TRAINING_FAILED = "training_failed"
+    STATION_MISMATCH = "station_mismatch"
+    REMOTE_DISCONNECTED = "remote_disconnected"
+    PAGE_REJECTED = "page_rejected"
+    PROTOCOL_ERROR = "protocol_error"
+    MODEM_ERROR = "modem_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """Our own identity on the line."""
+
+    tsi: str  # at most 20 characters: digits, '+', space (T.30 Table 3)
+    header_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    number: str  # the dial string, already checked against the directory
+    pages: Sequence[FaxPage]  # cover sheet first
+    expected_remote_id: str | None = None  # CSI the directory expects, if it knows one
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    outcome: Outcome
+    reason: str  # words a person can act on
+    remote_id: str | None = None  # the CSI as received, stripped
+    pages_sent: int = 0
+    pages_confirmed: int = 0  # pages that got MCF, counted from the first page of the request
+    bit_rate: int | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.outcome is Outcome.CONFIRMED
+
+
+#: Called with the 0-based index of a page as soon as the remote confirmed it (MCF),
+#: so the log holds confirmed pages even if the daemon dies mid-call.
+PageConfirmed = Callable[[int], None]
+
+
+class ModemUnavailable(Exception):
+    """The modem cannot be used: port missing, no answer to AT, wedged."""
+
+
+class FaxModem(Protocol):
+    name: str
+
+    def send(self, request: CallRequest, on_page_confirmed: PageConfirmed | None = None) -> CallResult:
+        """Place one call and send the pages; returns how it ended."""
+        ...
+
+    def close(self) -> None: ...
