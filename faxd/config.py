@@ -1,0 +1,200 @@
+"""The daemon's configuration: one TOML file, checked whole before anything starts.
+
+Relative paths in the file are taken relative to the folder the file is in, so the
+shipped example (``examples/faxd.toml``) finds ``../var/`` whatever the working
+directory, and ``faxctl`` run from anywhere agrees with the daemon.
+
+Every problem is reported as ``ConfigError`` naming the file and the key, because the
+person reading it is an operator at a terminal or in the journal, not a developer.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path("/etc/faxd/faxd.toml")
+SIMULATED = "simulated"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names file and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    tsi: str  # our station id on the line (TSI), at most 20 characters
+    header_name: str  # the name on the cover sheet and the page header
+    callback: str  # the number a recipient calls if a fax reached the wrong place
+
+
+@dataclass(frozen=True, slots=True)
+class ModemConfig:
+    name: str
+    device: str  # a serial device path, or "simulated"
+    speed: int = 115200
+    fax_class: str = "1"
+    simulator_csi: str | None = None  # only for a simulated modem: its remote's CSI
+    simulator_speed: float = 0.0  # only for a simulated modem: 0 = no line delays, 1 = line pace
+
+    @property
+    def simulated(self) -> bool:
+        return self.device == SIMULATED
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    max_attempts: int = 3
+    delay_seconds: float = 120.0  # before another try after busy/no answer/line trouble
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_document_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path
+    spool: Path
+    state: Path
+    directory: Path
+    station: StationConfig
+    modems: tuple[ModemConfig, ...]
+    dial_prefix: str = ""
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    log_format: str = "logfmt"  # or "json"
+
+    @property
+    def database(self) -> Path:
+        return self.state / "faxd.sqlite3"
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """The file to read: ``--config``, else ``FAXD_CONFIG``, else the system default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("FAXD_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_config(path: Path) -> Config:
+    """Read and check the whole file. Raises ConfigError."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (give --config PATH or set FAXD_CONFIG)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _Reader(path).config(raw)
+
+
+class _Reader:
+    """Typed access to the parsed TOML that knows which key it is reading, for errors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.base = path.resolve().parent
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: [{key}] {problem}")
+
+    def table(self, raw: Mapping[str, Any], key: str, *, required: bool = True) -> Mapping[str, Any]:
+        value = raw.get(key.rsplit(".", 1)[-1])
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, "is missing or not a table")
+        return value
+
+    def string(self, raw: Mapping[str, Any], key: str, default: str | None = None) -> str:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be a non-empty string")
+        return value
+
+    def number(self, raw: Mapping[str, Any], key: str, default: float, *, minimum: float = 0) -> float:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            raise self.fail(key, f"must be a number >= {minimum}, not {value!r}")
+        return float(value)
+
+    def path_value(self, raw: Mapping[str, Any], key: str) -> Path:
+        path = Path(self.string(raw, key)).expanduser()
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+    def config(self, raw: Mapping[str, Any]) -> Config:
+        paths = self.table(raw, "paths")
+        station = self.table(raw, "station")
+        tsi = self.string(station, "station.tsi")
+        if len(tsi) > 20 or not all(c.isdigit() or c in "+ " for c in tsi):
+            raise self.fail("station.tsi", f"{tsi!r} must be at most 20 characters of digits, '+' and spaces (T.30)")
+        modems_raw = raw.get("modem")
+        if not isinstance(modems_raw, list) or not modems_raw:
+            raise self.fail("modem", "at least one [[modem]] table is required")
+        modems = tuple(self.modem(m, i) for i, m in enumerate(modems_raw))
+        names = [m.name for m in modems]
+        if len(set(names)) != len(names):
+            raise self.fail("modem", f"modem names must be unique, got {names}")
+        dialing = self.table(raw, "dialing", required=False)
+        retry = self.table(raw, "retry", required=False)
+        limits = self.table(raw, "limits", required=False)
+        logging = self.table(raw, "logging", required=False)
+        log_format = logging.get("format", "logfmt")
+        if log_format not in ("logfmt", "json"):
+            raise self.fail("logging.format", f"must be 'logfmt' or 'json', not {log_format!r}")
+        prefix = dialing.get("outside_line_prefix", "")
+        if not isinstance(prefix, str) or not all(c.isdigit() or c in ",W" for c in prefix):
+            raise self.fail("dialing.outside_line_prefix", "may hold only digits, ',' (pause) and 'W' (wait for tone)")
+        return Config(
+            source=self.path,
+            spool=self.path_value(paths, "paths.spool"),
+            state=self.path_value(paths, "paths.state"),
+            directory=self.path_value(paths, "paths.directory"),
+            station=StationConfig(
+                tsi=tsi,
+                header_name=self.string(station, "station.header_name"),
+                callback=self.string(station, "station.callback"),
+            ),
+            modems=modems,
+            dial_prefix=prefix,
+            retry=RetryConfig(
+                max_attempts=int(self.number(retry, "retry.max_attempts", 3, minimum=1)),
+                delay_seconds=self.number(retry, "retry.delay_seconds", 120.0),
+            ),
+            limits=LimitsConfig(
+                max_document_bytes=int(self.number(limits, "limits.max_document_mb", 50, minimum=1) * 1024 * 1024),
+                max_pages=int(self.number(limits, "limits.max_pages", 200, minimum=1)),
+            ),
+            log_format=log_format,
+        )
+
+    def modem(self, raw: Any, index: int) -> ModemConfig:
+        key = f"modem.{index}"
+        if not isinstance(raw, dict):
+            raise self.fail(key, "must be a table")
+        name = self.string(raw, f"{key}.name", f"modem{index}")
+        device = self.string(raw, f"{key}.device")
+        fax_class = str(raw.get("class", "1"))
+        if fax_class not in ("1",):
+            # Class 2/2.0 drivers are their own issue; refuse rather than half-work.
+            raise self.fail(f"{key}.class", f"fax class {fax_class!r} is not supported yet (supported: '1')")
+        csi = raw.get("simulator_csi")
+        if csi is not None and not isinstance(csi, str):
+            raise self.fail(f"{key}.simulator_csi", "must be a string")
+        return ModemConfig(
+            name=name,
+            device=device,
+            speed=int(self.number(raw, f"{key}.speed", 115200, minimum=300)),
+            fax_class=fax_class,
+            simulator_csi=csi,
+            simulator_speed=self.number(raw, f"{key}.simulator_speed", 0.0),
+        )

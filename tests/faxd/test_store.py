@@ -1,0 +1,91 @@
+"""The queue in SQLite and its confirmation log chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from faxd.store import AttemptEnd, DocumentState, JobState, NewJob, Store, now_utc
+
+
+def add_document(store: Store, recipients: tuple[str, ...] = ("kommun-malmo", "vc-lund")) -> list[str]:
+    return store.add_routed_document(
+        document_id="D1", sha256="ab" * 32, original_name="form.pdf", path=Path("/x/D1.pdf"),
+        message_type="inskrivningsinformation", sender="sus-lund-avd-12", reference="R1", event_date=None,
+        pages=2, directory_version="v1",
+        jobs=[NewJob(r, r.title(), "0406280410", "municipality", "rule", 50) for r in recipients],
+    )
+
+
+def test_jobs_survive_reopening_and_are_claimed_once(tmp_path: Path) -> None:
+    """A queued job is still there after reopening, and two claims never get the same job."""
+    ids = add_document(Store(tmp_path / "db.sqlite3"))
+    store = Store(tmp_path / "db.sqlite3")
+    first = store.claim_next_job("m1", now_utc())
+    second = store.claim_next_job("m2", now_utc())
+    assert first is not None and second is not None
+    assert {first.id, second.id} == set(ids)
+    assert store.claim_next_job("m1", now_utc()) is None
+
+
+def test_interrupted_attempt_is_closed_and_job_queued_again(tmp_path: Path) -> None:
+    """After a crash mid-call the attempt is recorded as interrupted and the job is claimable again."""
+    store = Store(tmp_path / "db.sqlite3")
+    add_document(store, ("kommun-malmo",))
+    job = store.claim_next_job("m1", now_utc())
+    assert job is not None
+    attempt = store.start_attempt(job, "m1", job.number, 3, now_utc())
+    store.page_confirmed(attempt, job.id, 0)
+    assert store.recover_interrupted(now_utc()) == 1
+    log = store.confirmation_log()
+    assert log[0]["outcome"] == "interrupted" and log[0]["pages_confirmed"] == 1
+    assert store.claim_next_job("m1", now_utc()) is not None
+
+
+def test_document_is_done_only_when_every_job_is_confirmed(tmp_path: Path) -> None:
+    """A document with one confirmed and one failed job needs follow-up."""
+    store = Store(tmp_path / "db.sqlite3")
+    add_document(store)
+    for state in (JobState.CONFIRMED, JobState.FAILED):
+        job = store.claim_next_job("m1", now_utc())
+        assert job is not None
+        attempt = store.start_attempt(job, "m1", job.number, 3, now_utc())
+        store.finish_attempt(attempt, job, AttemptEnd(state.value, "r", "+46", 3, 3, 14400),
+                             job_state=state, next_attempt=None)
+    assert store.document_finished("D1") is DocumentState.FOLLOW_UP
+
+
+def test_retry_waits_until_its_time(tmp_path: Path) -> None:
+    """A job sent back to the queue with a later time is not due before then."""
+    store = Store(tmp_path / "db.sqlite3")
+    add_document(store, ("kommun-malmo",))
+    job = store.claim_next_job("m1", now_utc())
+    assert job is not None
+    attempt = store.start_attempt(job, "m1", job.number, 3, now_utc())
+    later = now_utc() + timedelta(minutes=2)
+    store.finish_attempt(attempt, job, AttemptEnd("busy", "busy", None, 0, 0, None),
+                         job_state=JobState.QUEUED, next_attempt=later)
+    assert store.claim_next_job("m1", now_utc()) is None
+    assert store.claim_next_job("m1", later + timedelta(seconds=1)) is not None
+
+
+def test_log_chain_detects_an_edited_entry(tmp_path: Path) -> None:
+    """Changing any recorded field afterwards is reported by verification."""
+    store = Store(tmp_path / "db.sqlite3")
+    add_document(store)
+    assert store.verify_log().intact
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        conn.execute("UPDATE audit SET data = replace(data, 'kommun-malmo', 'kommun-lund') WHERE seq = 1")
+    result = store.verify_log()
+    assert not result.intact
+    assert "entry 1" in result.problems[0]
+
+
+def test_log_chain_detects_a_deleted_entry(tmp_path: Path) -> None:
+    """Removing an entry from the middle breaks the chain."""
+    store = Store(tmp_path / "db.sqlite3")
+    add_document(store)
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        conn.execute("DELETE FROM audit WHERE seq = 2")
+    assert any("missing" in p for p in store.verify_log().problems)
