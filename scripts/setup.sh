@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(libtiff-tools)
+# libtiff-tools: fax2tiff/tiffcp check our T.4 coding; libspandsp-dev, libtiff-dev,
+# pkg-config: build the SpanDSP reference fax peer (interop/spandsp); efax: an
+# independent Class 1 sender that proves that peer works; ghostscript: the reference
+# converter the benchmarks compare against.
+debian_packages=(libtiff-tools libspandsp-dev libtiff-dev pkg-config efax ghostscript)
 missing=()
 for p in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,3 +34,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q -e '.[test]'
     touch "$stamp"
 fi
+
+make -s -C interop/spandsp
