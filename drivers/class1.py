@@ -1,0 +1,349 @@
+"""``Class1Modem``: a ``FaxModem`` for T.31 (Class 1) fax modems.
+
+The driver owns the port and the clock; ``drivers.t30.T30Sender`` owns the procedure. For
+each call the driver initialises the modem, dials, then runs the engine's actions until it
+says ``Disconnect``. Every line outcome comes back as a ``CallResult``; only a modem that
+cannot be used at all raises ``ModemUnavailable``.
+
+Logging: debug events for each frame (``t30.frame_sent``/``t30.frame_received``), info
+events for the call (``modem.call_started``, ``modem.call_ended``). Frame logs name the
+FCF only: no page content and no FIF ever reaches the log.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import structlog
+
+from drivers.at import CAN, END_OF_DATA, ResultCode, modulation_code, parse_modulations
+from drivers.modem import (
+    CallRequest,
+    CallResult,
+    ModemUnavailable,
+    Outcome,
+    PageConfirmed,
+    Station,
+)
+from drivers.page import FaxPage, Resolution
+from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
+from drivers.t4 import Coding, encode_page
+from drivers.t30.engine import T30Sender
+from drivers.t30.errors import RemoteProtocolError
+from drivers.t30.events import (
+    Action,
+    CallAnswered,
+    ConfirmPage,
+    Disconnect,
+    Event,
+    FramesReceived,
+    ModemFailed,
+    PageSent,
+    ReceiveFrames,
+    ReceiveTimeout,
+    SendFrames,
+    SendPage,
+    SendTraining,
+    Silence,
+    TrainingSent,
+)
+from drivers.t30.frames import BitRate, Frame, PageCoding, decode
+from drivers.t31 import ModemError, T31Link
+
+logger = structlog.get_logger("drivers.class1")
+
+#: Characters a dial string may hold after spaces and hyphens are removed (V.250 6.3.1).
+_DIALABLE = re.compile(r"[0-9*#+,WwPpTt!@]+")
+
+#: "AT" probes before we try to end a data mode, and again after.
+INIT_PROBES = 2
+#: Time for the modem to answer DLE ETX / CAN when it was stuck in a data mode.
+WAKE_UP_SECONDS = 0.5
+
+_CODINGS = {PageCoding.MH: Coding.MH, PageCoding.MR: Coding.MR, PageCoding.MMR: Coding.MMR}
+
+_DIAL_OUTCOMES = {
+    ResultCode.BUSY: (Outcome.BUSY, "the line was busy"),
+    ResultCode.NO_ANSWER: (Outcome.NO_ANSWER, "nobody answered"),
+    ResultCode.NO_DIALTONE: (Outcome.NO_DIALTONE, "no dial tone: check the phone line to the modem"),
+    ResultCode.NO_CARRIER: (Outcome.NO_CARRIER, "the call was answered but no fax machine responded"),
+    ResultCode.FCERROR: (Outcome.NOT_A_FAX, "the number answered with something that is not a fax"),
+    ResultCode.ERROR: (Outcome.MODEM_ERROR, "the modem refused to dial"),
+}
+
+
+def dial_string(number: str) -> str:
+    """Returns ``number`` as the modem dials it: spaces, hyphens and brackets removed.
+
+    Raises ``ValueError`` if anything else would be sent to the modem (it could be an
+    AT command smuggled into the number).
+    """
+    digits = re.sub(r"[\s\-().]", "", number)
+    if not _DIALABLE.fullmatch(digits):
+        raise ValueError(f"{number!r} is not a number a modem can dial")
+    return digits
+
+
+class Class1Modem:
+    """A Class 1 fax modem on a serial port (or a pty)."""
+
+    def __init__(
+        self,
+        device: str,
+        *,
+        speed: int = 115200,
+        station: Station,
+        name: str | None = None,
+        command_timeout: float = 5.0,
+        dial_timeout: float = 90.0,
+        rtscts: bool = True,
+    ) -> None:
+        self.name = name or device
+        self.device = device
+        self.speed = speed
+        self.station = station
+        self.command_timeout = command_timeout
+        self.dial_timeout = dial_timeout  # ATD: ringing plus T0 (T.30 5.4.3.1: 60 s)
+        self.rtscts = rtscts
+        self._port: SerialPort | None = None
+        self._rates: frozenset[BitRate] = frozenset(BitRate)
+        self._log: structlog.typing.FilteringBoundLogger = logger.bind(modem=self.name)
+
+    # --- FaxModem -------------------------------------------------------------------
+
+    def send(self, request: CallRequest, on_page_confirmed: PageConfirmed | None = None) -> CallResult:
+        """Places one call and sends ``request.pages``; returns how it ended.
+
+        Raises ``ModemUnavailable`` if the port cannot be opened or the modem does not
+        answer AT; ``ValueError`` for an undialable number or no pages.
+        """
+        if not request.pages:
+            raise ValueError("a fax call needs at least one page")
+        number = dial_string(request.number)
+        link = self._prepare()
+        self._log.info("modem.call_started", pages=len(request.pages))
+        try:
+            result = self._call(link, request, number, on_page_confirmed)
+        finally:
+            self._hang_up(link)
+        self._log.info(
+            "modem.call_ended",
+            outcome=result.outcome.value,
+            reason=result.reason,
+            pages_confirmed=result.pages_confirmed,
+            bit_rate=result.bit_rate,
+        )
+        return result
+
+    def close(self) -> None:
+        if self._port is not None:
+            self._port.close()
+            self._port = None
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def _prepare(self) -> T31Link:
+        """Returns a link to an initialised modem in Class 1.
+
+        Raises ``ModemUnavailable`` when the port or the modem cannot be used.
+        """
+        try:
+            if self._port is None:
+                self._port = SerialPort(self.device, speed=self.speed, rtscts=self.rtscts)
+            self._port.discard_input()
+            link = T31Link(self._port, command_timeout=self.command_timeout)
+            self._initialise(link)
+            return link
+        except DriverError as exc:
+            self.close()
+            self._log.warning("modem.unavailable", error=str(exc))
+            raise ModemUnavailable(f"modem {self.name} on {self.device} cannot be used: {exc}") from exc
+
+    def _initialise(self, link: T31Link) -> None:
+        """ATZ, no echo, verbose results, Class 1; reads the rates the modem offers.
+
+        Raises ``ModemTimeout`` if the modem stays silent, ``ModemError`` if it refuses.
+        """
+        if not _answers_at(link):
+            # A modem left in a data mode by a crashed call takes "AT" as data: DLE ETX
+            # ends a transmission and CAN aborts a receive (T.31 8.3). Then try again.
+            link.port.write(END_OF_DATA + bytes((CAN,)) + b"\r")
+            link.wait_result(time.monotonic() + WAKE_UP_SECONDS)
+            if not _answers_at(link):
+                raise ModemTimeout(f"the modem did not answer AT, even after ending any data mode ({self.device})")
+        link.expect("Z", ResultCode.OK)
+        link.expect("E0V1", ResultCode.OK)
+        link.expect("+FCLASS=1", ResultCode.OK)
+        result = link.command("+FTM=?")
+        if result.code is ResultCode.OK:
+            offered = frozenset().union(*(parse_modulations(line) for line in link.info))
+            self._rates = offered or frozenset(BitRate)
+
+    def _hang_up(self, link: T31Link) -> None:
+        try:
+            link.hang_up()
+        except DriverError as exc:
+            self._log.warning("modem.hang_up_failed", error=str(exc))
+            if isinstance(exc, PortError):
+                self.close()
+
+    # --- the call -------------------------------------------------------------------
+
+    def _call(
+        self, link: T31Link, request: CallRequest, number: str, on_page_confirmed: PageConfirmed | None
+    ) -> CallResult:
+        try:
+            result = link.command(f"DT{number}", timeout=self.dial_timeout)
+        except DriverError as exc:
+            return CallResult(Outcome.MODEM_ERROR, f"dialling failed: {exc}")
+        self._log.info("modem.dialled", result=result.code.value)
+        if result.code is not ResultCode.CONNECT:
+            outcome, reason = _DIAL_OUTCOMES.get(result.code, (Outcome.MODEM_ERROR, f"dial answered {result.text}"))
+            return CallResult(outcome, reason)
+        engine = T30Sender(
+            local_id=self.station.tsi,
+            page_count=len(request.pages),
+            fine=any(page.resolution is Resolution.FINE for page in request.pages),
+            expected_remote_id=request.expected_remote_id,
+            rates=self._rates,
+        )
+        runner = _CallRunner(link, request.pages, on_page_confirmed, self._log)
+        final = runner.run(engine)
+        settings = engine.settings
+        return CallResult(
+            outcome=Outcome(final.outcome.value),
+            reason=final.reason,
+            remote_id=engine.remote_id,
+            pages_sent=engine.pages_sent,
+            pages_confirmed=engine.pages_confirmed,
+            bit_rate=settings.bit_rate.bps if settings is not None else None,
+        )
+
+
+class _CallRunner:
+    """Executes the engine's actions on the link and feeds back the events they yield."""
+
+    def __init__(
+        self,
+        link: T31Link,
+        pages: Sequence[FaxPage],
+        on_page_confirmed: PageConfirmed | None,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        self.link = link
+        self.pages = pages
+        self.on_page_confirmed = on_page_confirmed
+        self.log = log
+        self.connected = True  # after ATD's CONNECT the DCE is receiving HDLC already
+        self.last_was_receive = True
+
+    def run(self, engine: T30Sender, first: Event | None = None) -> Disconnect:
+        """Returns the engine's final ``Disconnect``; ``first`` is the first event to feed
+        (``CallAnswered`` unless a test starts mid-call)."""
+        event: Event = first or CallAnswered()
+        while True:
+            actions = engine.handle(event)
+            ending = next((action for action in actions if isinstance(action, Disconnect)), None)
+            next_event: Event | None = None
+            try:
+                for action in actions:
+                    if isinstance(action, Disconnect):
+                        return action
+                    next_event = self.execute(action) or next_event
+            except DriverError as exc:
+                self.log.warning("modem.failed_mid_call", error=str(exc))
+                if ending is not None:
+                    return ending  # the call was ending anyway (a DCN that did not go out)
+                next_event = ModemFailed(f"the modem failed during the call: {exc}")
+            if next_event is None:
+                raise AssertionError(f"the T.30 engine stopped without Disconnect: {actions}")
+            event = next_event
+
+    def execute(self, action: Action) -> Event | None:
+        """Carries out one action; returns the event it yields, if any."""
+        if isinstance(action, SendFrames):
+            for frame in action.frames:
+                self.log.debug("t30.frame_sent", fcf=frame.fcf.name)
+            self.link.send_frames([frame.encode() for frame in action.frames])
+            self.last_was_receive = False
+            return None
+        if isinstance(action, ReceiveFrames):
+            return self.receive(action.timeout)
+        if isinstance(action, Silence):
+            self.link.silence(action.ms, after_receive=self.last_was_receive)
+            return None
+        if isinstance(action, SendTraining):
+            rate = action.bit_rate
+            zeros = bytes(int(rate.bps * action.seconds) // 8)
+            # TCF is always sent with long training (T.30 5.3.2.2; SpanDSP t30.c).
+            self.link.send_data(modulation_code(rate, long_training=True), zeros, bps=rate.bps)
+            self.log.debug("t30.training_sent", bit_rate=rate.bps)
+            self.last_was_receive = False
+            return TrainingSent()
+        if isinstance(action, SendPage):
+            data = self.encode(action)
+            # After a TCF or page at this rate V.17 may use short training (T.30 Annex C note).
+            self.link.send_data(modulation_code(action.bit_rate, long_training=False), data, bps=action.bit_rate.bps)
+            self.log.debug("modem.page_sent", page=action.index, octets=len(data))
+            self.last_was_receive = False
+            return PageSent(action.index)
+        if isinstance(action, ConfirmPage):
+            self.log.info("t30.page_confirmed", page=action.index)
+            if self.on_page_confirmed is not None:
+                self.on_page_confirmed(action.index)
+            return None
+        raise AssertionError(f"unknown action {action!r}")
+
+    def receive(self, timeout: float) -> Event:
+        received = self.link.receive_frames(timeout, connected=self.connected)
+        self.connected = False
+        self.last_was_receive = True
+        frames: list[Frame] = []
+        for raw in received:
+            if not raw.fcs_ok:
+                self.log.debug("t30.frame_bad_fcs", octets=len(raw.data))
+                continue
+            try:
+                frame = decode(raw.data)
+            except RemoteProtocolError as exc:
+                self.log.debug("t30.frame_undecodable", error=str(exc))
+                continue
+            self.log.debug("t30.frame_received", fcf=frame.fcf.name)
+            frames.append(frame)
+        return FramesReceived(tuple(frames)) if frames else ReceiveTimeout()
+
+    def encode(self, action: SendPage) -> bytes:
+        """Returns page ``action.index`` coded for the line: resolution matched to the DCS,
+        each line filled to the minimum scan time (T.4 4.1.3), RTC at the end.
+        """
+        page = self.pages[action.index]
+        pixels = _at_resolution(page, fine=action.fine)
+        min_bits = action.bit_rate.bps * action.min_scan_ms // 1000  # SpanDSP t30.c
+        return encode_page(pixels, _CODINGS[action.coding], min_bits_per_line=min_bits)
+
+
+def _answers_at(link: T31Link) -> bool:
+    """Returns whether the modem answers a plain "AT" within a few tries."""
+    for _ in range(INIT_PROBES):
+        try:
+            link.command("", timeout=min(link.command_timeout, 1.0))
+            return True
+        except ModemTimeout:
+            continue
+    return False
+
+
+def _at_resolution(page: FaxPage, *, fine: bool) -> npt.NDArray[np.bool_]:
+    """Returns the page's rows at the resolution the DCS announced."""
+    if fine and page.resolution is Resolution.NORMAL:
+        return np.repeat(page.pixels, 2, axis=0)  # each 3.85 l/mm row twice
+    if not fine and page.resolution is Resolution.FINE:
+        return page.pixels[::2]  # the remote cannot print fine: every other row
+    return page.pixels
+
+
+__all__ = ["Class1Modem", "ModemError", "dial_string"]

@@ -1,0 +1,93 @@
+"""The serial port: the only module in faxd that uses pyserial.
+
+``SerialPort`` opens a device path (``/dev/ttyUSB0``, a pty slave such as ``/dev/pts/7``)
+or a pyserial URL (``loop://`` in tests), and offers reads that wait at most a given time,
+measured on the monotonic clock.
+"""
+
+from __future__ import annotations
+
+import time
+
+import serial  # type: ignore[import-untyped]  # pyserial ships no stubs (types-pyserial would)
+
+from drivers.t30.errors import FaxError
+
+
+class DriverError(FaxError):
+    """The modem or its port misbehaved."""
+
+
+class PortError(DriverError):
+    """The serial port could not be opened, read or written."""
+
+
+class ModemTimeout(DriverError):
+    """The modem did not answer a command in time."""
+
+
+class SerialPort:
+    """A serial port with monotonic-clock timeouts."""
+
+    def __init__(self, device: str, *, speed: int = 115200, rtscts: bool = True, write_timeout: float = 60.0) -> None:
+        """Opens ``device``. ``rtscts`` enables hardware flow control, which a Class 1 modem
+        uses to pace page data; a pty ignores it. A write blocked longer than
+        ``write_timeout`` (CTS held off by a wedged modem) fails instead of hanging.
+
+        Raises ``PortError`` if the device cannot be opened.
+        """
+        self.device = device
+        try:
+            self._serial = serial.serial_for_url(
+                device, baudrate=speed, rtscts=rtscts, timeout=0, write_timeout=write_timeout
+            )
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise PortError(f"cannot open modem port {device}: {exc}") from exc
+
+    def read(self, timeout: float) -> bytes:
+        """Returns the bytes that arrive within ``timeout`` seconds: as soon as there is at
+        least one, or b"" when the time is up.
+
+        Raises ``PortError`` if the device went away.
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        try:
+            while True:
+                waiting = self._serial.in_waiting
+                if waiting:
+                    return bytes(self._serial.read(waiting))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return b""
+                # A blocking read of one byte is woken by the first byte to arrive.
+                self._serial.timeout = remaining
+                first = bytes(self._serial.read(1))
+                self._serial.timeout = 0
+                if first:
+                    return first + bytes(self._serial.read(self._serial.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"reading modem port {self.device} failed: {exc}") from exc
+
+    def write(self, data: bytes) -> None:
+        """Writes all of ``data``; blocks while the modem holds CTS off.
+
+        No drain (tcdrain) after it: page data must reach the modem faster than the line
+        takes it, or the modem underruns and fills mid scan line; waiting for the UART to
+        empty between pieces would open exactly such gaps.
+
+        Raises ``PortError`` if the device went away.
+        """
+        try:
+            self._serial.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"writing modem port {self.device} failed: {exc}") from exc
+
+    def discard_input(self) -> None:
+        """Drops bytes a previous user of the port left unread."""
+        try:
+            self._serial.reset_input_buffer()
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"flushing modem port {self.device} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._serial.close()

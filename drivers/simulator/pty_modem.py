@@ -1,0 +1,226 @@
+"""``SimulatedModem``: a Class 1 fax modem on a pseudo-terminal, with a fax machine behind it.
+
+The pattern is iaxmodem's (SpanDSP ``tests/pseudo_terminals.c``): open a pty, optionally
+symlink a stable name to the slave, and run the modem on the master in a background
+thread. The host (faxd, or a test) opens the slave path like any serial port.
+
+We keep our own descriptor of the slave open for the simulator's whole life: otherwise,
+whenever the host closes the port, reads on the master fail with EIO until it reopens,
+and the thread would have to poll. Stale output is harmless: the driver flushes input
+when it opens the port.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import signal
+import threading
+import time
+import tty
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import structlog
+
+from drivers.simulator.dce import EmulatedDce
+from drivers.simulator.output import write_call
+from drivers.simulator.remote import ReceivedCall, RemoteProfile
+
+logger = structlog.get_logger("drivers.simulator")
+
+#: A host that stops reading for this long is gone; what it has not read is dropped.
+WRITE_STALL_SECONDS = 5.0
+
+
+class _HostGone(Exception):
+    """The host stopped reading the pty."""
+
+
+class SimulatedModem:
+    """A simulated Class 1 modem on a pty; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        csi: str = "040 628 04 99",
+        out_dir: Path | None = None,
+        speed: float = 0.0,
+        link: Path | None = None,
+        profiles: Mapping[str, RemoteProfile] | None = None,
+        csi_for_number: Callable[[str], str | None] | None = None,
+        idle_timeout: float = 60.0,
+    ) -> None:
+        """``speed`` scales line time: 0 no delays, 1 real pace.
+
+        Who answers a dialled number (the dial string as the modem got it, e.g.
+        "0406280499" or "0,0406280499" with an outside-line prefix): ``profiles[number]``
+        if present, else the default remote with the CSI ``csi_for_number(number)``
+        returns, else the default remote with ``csi``. A call with no host activity for
+        ``idle_timeout`` seconds is dropped.
+        """
+        if speed < 0:
+            raise ValueError("speed is a factor on line time and cannot be negative")
+        self.out_dir = out_dir
+        self.speed = speed
+        self.link = link
+        self.profiles = dict(profiles or {})
+        self.default_profile = RemoteProfile(csi=csi)
+        self.csi_for_number = csi_for_number
+        self.idle_timeout = idle_timeout
+        self.path: str | None = None
+        self._calls: list[ReceivedCall] = []
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._master = -1
+        self._slave = -1
+        self._wake_r, self._wake_w = -1, -1
+
+    # --- life cycle -----------------------------------------------------------------
+
+    def start(self) -> str:
+        """Opens the pty and starts the modem thread; returns the slave path."""
+        if self._thread is not None:
+            raise RuntimeError("the simulated modem is already running")
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo or line editing: bytes pass as a serial line's would
+        os.set_blocking(self._master, False)
+        self._wake_r, self._wake_w = os.pipe()
+        self.path = os.ttyname(self._slave)
+        if self.link is not None:
+            tmp = self.link.with_name(f".{self.link.name}.tmp")
+            tmp.unlink(missing_ok=True)
+            os.symlink(self.path, tmp)
+            os.replace(tmp, self.link)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="simulated-modem", daemon=True)
+        self._thread.start()
+        logger.info("simulator.started", path=self.path, link=str(self.link) if self.link else None)
+        return self.path
+
+    def stop(self) -> None:
+        """Stops the thread, closes the pty and removes the link; idempotent."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        os.write(self._wake_w, b"x")
+        self._thread.join(timeout=10)
+        self._thread = None
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+            os.close(fd)
+        if self.link is not None and self.link.is_symlink() and os.readlink(self.link) == self.path:
+            self.link.unlink()
+        logger.info("simulator.stopped", path=self.path)
+
+    def __enter__(self) -> SimulatedModem:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- results --------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[ReceivedCall]:
+        """A copy of the calls ended so far, oldest first."""
+        with self._changed:
+            return list(self._calls)
+
+    def wait_for_calls(self, count: int, timeout: float) -> list[ReceivedCall]:
+        """Returns the calls once ``count`` have ended; raises ``TimeoutError`` after ``timeout``."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._calls) >= count, timeout=timeout):
+                raise TimeoutError(f"{len(self._calls)} of {count} simulated calls ended in {timeout} s")
+            return list(self._calls)
+
+    def profile_for(self, number: str) -> RemoteProfile:
+        """Returns the remote that answers ``number``; see ``__init__``."""
+        if number in self.profiles:
+            return self.profiles[number]
+        csi = self.csi_for_number(number) if self.csi_for_number is not None else None
+        return dataclasses.replace(self.default_profile, csi=csi) if csi else self.default_profile
+
+    def _record(self, call: ReceivedCall) -> None:
+        if self.out_dir is not None:
+            try:
+                write_call(self.out_dir, call)
+            except OSError as exc:
+                logger.error("simulator.output_failed", call_id=call.call_id, error=str(exc))
+        logger.info("simulator.call_ended", call_id=call.call_id, outcome=call.outcome.value, pages=len(call.pages))
+        with self._changed:
+            self._calls.append(call)
+            self._changed.notify_all()
+
+    # --- the thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        dce = self._new_dce()
+        last_activity = time.monotonic()
+        while not self._stopping.is_set():
+            ready, _, _ = select.select([self._master, self._wake_r], [], [], 1.0)
+            if self._wake_r in ready:
+                break
+            if self._master not in ready:
+                if dce.call is not None and time.monotonic() - last_activity > self.idle_timeout:
+                    dce.hang_up("the host went quiet")
+                    dce = self._new_dce(dce)
+                continue
+            try:
+                data = os.read(self._master, 65536)
+            except BlockingIOError:
+                continue
+            last_activity = time.monotonic()
+            try:
+                dce.receive(data)
+            except _HostGone:
+                dce.hang_up("the host stopped reading")
+                dce = self._new_dce(dce)
+            except Exception:  # the thread's boundary: log the bug, start afresh, keep serving
+                logger.exception("simulator.dce_failed")
+                dce = self._new_dce(dce)
+        dce.hang_up("the simulator stopped")
+
+    def _new_dce(self, old: EmulatedDce | None = None) -> EmulatedDce:
+        dce = EmulatedDce(
+            write=self._write,
+            pause=self._pause,
+            profile_for=self.profile_for,
+            on_call_ended=self._record,
+        )
+        if old is not None:
+            dce.call_count = old.call_count  # call ids stay unique across resets
+        return dce
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        deadline = time.monotonic() + WRITE_STALL_SECONDS
+        while view:
+            try:
+                view = view[os.write(self._master, view) :]
+            except BlockingIOError:
+                if time.monotonic() > deadline or self._stopping.is_set():
+                    raise _HostGone() from None
+                select.select([], [self._master], [], 0.1)
+
+    def _pause(self, seconds: float) -> None:
+        """Spends line time, scaled by ``speed``; returns early when stopping."""
+        if self.speed > 0 and seconds > 0:
+            self._stopping.wait(seconds * self.speed)
+
+
+def run_simulator(link: Path, csi: str, out_dir: Path, speed: float) -> None:
+    """Runs a simulated modem at ``link`` until SIGINT or SIGTERM; prints the pty path."""
+    done = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link)
+    try:
+        path = modem.start()
+        print(f"simulated Class 1 modem on {path} (link {link}); answering as {csi!r}", flush=True)
+        done.wait()
+    finally:
+        modem.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,152 @@
+"""What crosses the boundary of the sans-IO T.30 engine: events in, actions out.
+
+The driver executes the actions of one ``handle`` call in order. Every batch ends with
+exactly one action that waits for the line, and the driver feeds back the event it yields:
+
+=====================  =====================================================
+action                 event fed back
+=====================  =====================================================
+``ReceiveFrames``      ``FramesReceived`` or ``ReceiveTimeout``
+``SendTraining``       ``TrainingSent``
+``SendPage``           ``PageSent``
+``Disconnect``         none: the call is over, the driver hangs up
+=====================  =====================================================
+
+``SendFrames``, ``Silence`` and ``ConfirmPage`` complete without an event. Whatever the
+action, a modem that stops working is reported as ``ModemFailed``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from drivers.t30.frames import BitRate, Frame, PageCoding
+
+
+class CallOutcome(enum.StrEnum):
+    """How a call ended, with the same codes as ``drivers.modem.Outcome``.
+
+    The engine may not import the driver layer, so it keeps its own copy; a test checks
+    that every code here exists there.
+    """
+
+    CONFIRMED = "confirmed"
+    NOT_A_FAX = "not_a_fax"
+    TRAINING_FAILED = "training_failed"
+    STATION_MISMATCH = "station_mismatch"
+    REMOTE_DISCONNECTED = "remote_disconnected"
+    PAGE_REJECTED = "page_rejected"
+    PROTOCOL_ERROR = "protocol_error"
+    MODEM_ERROR = "modem_error"
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """The dial ended in CONNECT: V.21 flags from the answering fax are on the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class FramesReceived:
+    """One transmission of the remote, up to its final frame; frames with a bad FCS left out."""
+
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveTimeout:
+    """Nothing valid was received before the action's timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSent:
+    """The TCF has been sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageSent:
+    """All data of page ``index`` (0-based) has left the modem."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModemFailed:
+    """The modem stopped doing what it is told; no more actions can be executed."""
+
+    reason: str
+
+
+Event = CallAnswered | FramesReceived | ReceiveTimeout | TrainingSent | PageSent | ModemFailed
+EVENT_TYPES: tuple[type[Event], ...] = (
+    CallAnswered,
+    FramesReceived,
+    ReceiveTimeout,
+    TrainingSent,
+    PageSent,
+    ModemFailed,
+)
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendFrames:
+    """Send these frames in one V.21 transmission (``AT+FTH=3``); the last one is final."""
+
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveFrames:
+    """Receive one V.21 transmission (``AT+FRH=3``) up to its final frame."""
+
+    timeout: float  # seconds to wait for the first frame
+
+
+@dataclass(frozen=True, slots=True)
+class SendTraining:
+    """Send TCF: zeros for ``seconds`` at ``bit_rate`` (T.30 5.3.2.2)."""
+
+    bit_rate: BitRate
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SendPage:
+    """Encode page ``index`` with these settings and send it at ``bit_rate``."""
+
+    index: int
+    bit_rate: BitRate
+    coding: PageCoding
+    min_scan_ms: int  # each coded line lasts at least this long (T.4 4.1.3 fill)
+    fine: bool  # vertical resolution the DCS announced
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Keep the line quiet for ``ms`` before the next carrier (T.30 5.3.1)."""
+
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmPage:
+    """The remote confirmed page ``index`` (MCF or RTP): record it now."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """The call is over: hang up. Any DCN was sent in a ``SendFrames`` before this."""
+
+    outcome: CallOutcome
+    reason: str
+
+
+Action = SendFrames | ReceiveFrames | SendTraining | SendPage | Silence | ConfirmPage | Disconnect

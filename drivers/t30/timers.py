@@ -1,0 +1,43 @@
+"""T.30 timers and fixed durations (T.30 5.4.3 and Annex A), in seconds.
+
+The engine never waits: it puts a timer's value into an action (``ReceiveFrames(timeout)``)
+and the driver turns an expiry into an event (``ReceiveTimeout``).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Timer(enum.Enum):
+    """The T.30 timers; ``seconds`` is the nominal value of T.30 5.4.3.1."""
+
+    T0 = "T0"  # called terminal waits for answer
+    T1 = "T1"  # both sides: time to identify the other station (phase B)
+    T2 = "T2"  # wait for a command
+    T3 = "T3"  # operator alert
+    T4 = "T4"  # wait for a response to a command
+    T5 = "T5"  # ECM busy (RNR/RR)
+
+    @property
+    def seconds(self) -> float:
+        return _SECONDS[self]
+
+
+_SECONDS = {
+    Timer.T0: 60.0,
+    Timer.T1: 35.0,
+    Timer.T2: 6.0,
+    Timer.T3: 10.0,
+    Timer.T4: 3.0,
+    Timer.T5: 60.0,
+}
+
+#: TCF: zeros for 1.5 s +-10 % at the chosen rate (T.30 5.3.2.2 / 6.3.2 phase B).
+TCF_SECONDS = 1.5
+
+#: Silence between the end of one carrier and the start of the next (T.30 5.3.1: 75 +-20 ms).
+CARRIER_GAP_MS = 75
+
+#: A command that got no valid response is sent again, at most 3 times in all (T.30 5.3.2).
+MAX_COMMAND_TRIES = 3

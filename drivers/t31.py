@@ -1,0 +1,185 @@
+"""The T.31 (Class 1) command layer: AT commands and their responses over a serial port.
+
+``T31Link`` turns "send these HDLC frames", "receive one V.21 transmission", "send this
+data at 9600 bit/s" into the AT+FTH/+FRH/+FTM/+FTS/+FRS dialogues of T.31 8.3, with a
+deadline on every wait so that a dead modem ends in ``ModemTimeout``, never in a hang.
+Parsing is left to the sans-IO ``drivers.at.ModemReader``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from drivers.at import (
+    CAN,
+    END_OF_DATA,
+    HdlcFrame,
+    InfoText,
+    ModemReader,
+    ReaderEvent,
+    Result,
+    ResultCode,
+    stuff,
+)
+from drivers.port import DriverError, ModemTimeout, SerialPort
+from drivers.t30.frames import CONTROL_FINAL
+
+#: Once CONNECT has come, a V.21 frame of up to ~70 octets takes < 3 s (T.30 5.4.3.1, T2
+#: "flagged"); allow some slack for a slow DTE link.
+FRAME_TIMEOUT = 5.0
+#: Page data is written in pieces of this much line time: big enough that the modem is
+#: never left waiting on us between pieces (it would underrun and fill mid scan line),
+#: small enough that each write finishes well inside the port's write timeout.
+WRITE_CHUNK_SECONDS = 10
+
+
+class ModemError(DriverError):
+    """The modem answered a command with something T.31 does not allow there."""
+
+
+class T31Link:
+    """Class 1 commands on one open port."""
+
+    def __init__(self, port: SerialPort, *, command_timeout: float = 5.0) -> None:
+        self.port = port
+        self.command_timeout = command_timeout
+        self.reader = ModemReader()
+        self.info: list[str] = []  # information lines of the last command
+
+    # --- basic commands -------------------------------------------------------------
+
+    def command(self, text: str, *, timeout: float | None = None) -> Result:
+        """Sends ``AT<text>`` and returns its final result; information lines go to ``info``.
+
+        Raises ``ModemTimeout`` if no result comes in time.
+        """
+        self.info = []
+        # Whatever has arrived by now answers an earlier, abandoned command (a late OK after
+        # a timeout): drop it, or every later command would read its predecessor's result.
+        self.port.read(0)
+        self.reader = ModemReader()
+        self.port.write(f"AT{text}\r".encode("ascii"))
+        seconds = self.command_timeout if timeout is None else timeout
+        result = self.wait_result(time.monotonic() + seconds)
+        if result is None:
+            raise ModemTimeout(f"the modem did not answer AT{text} within {seconds:g} s")
+        return result
+
+    def expect(self, text: str, code: ResultCode, *, timeout: float | None = None) -> None:
+        """Sends ``AT<text>``; raises ``ModemError`` unless the result is ``code``."""
+        result = self.command(text, timeout=timeout)
+        if result.code is not code:
+            raise ModemError(f"the modem answered AT{text} with {result.text}, expected {code.value}")
+
+    def wait_result(self, deadline: float) -> Result | None:
+        """Returns the next result code before ``deadline``, or None."""
+        while (event := self.next_event(deadline)) is not None:
+            if isinstance(event, Result):
+                return event
+            if isinstance(event, InfoText):
+                self.info.append(event.text)
+        return None
+
+    def next_event(self, deadline: float) -> ReaderEvent | None:
+        """Returns the next parsed event before the monotonic ``deadline``, or None."""
+        while (event := self.reader.next_event()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.reader.feed(self.port.read(min(remaining, 0.5)))
+        return event
+
+    # --- T.31 8.3 operations --------------------------------------------------------
+
+    def send_frames(self, frames: Sequence[bytes]) -> None:
+        """Sends frames in one V.21 transmission (``AT+FTH=3``, T.31 8.3.3).
+
+        After each frame the DCE says CONNECT (ready for the next) or, after the final one,
+        OK once the carrier is off. Raises ``ModemError``/``ModemTimeout`` otherwise.
+        """
+        self.expect("+FTH=3", ResultCode.CONNECT)
+        for frame in frames:
+            final = len(frame) > 1 and frame[1] == CONTROL_FINAL
+            self.port.write(stuff(frame) + END_OF_DATA)
+            # 300 bit/s: each octet takes 27 ms on the line before the DCE answers.
+            timeout = self.command_timeout + len(frame) * 8 / 300
+            result = self.wait_result(time.monotonic() + timeout)
+            wanted = ResultCode.OK if final else ResultCode.CONNECT
+            if result is None:
+                raise ModemTimeout("the modem did not confirm an HDLC frame")
+            if result.code is not wanted:
+                raise ModemError(f"the modem answered an HDLC frame with {result.text}, expected {wanted.value}")
+
+    def receive_frames(self, timeout: float, *, connected: bool = False) -> list[HdlcFrame]:
+        """Returns the frames of one V.21 transmission, up to its final frame.
+
+        ``connected`` means the DCE already said CONNECT (after ``ATD``). Frames with a bad
+        FCS are included with ``fcs_ok=False``. Returns what it has (maybe nothing) when
+        ``timeout`` passes with no frame, or the carrier ends early.
+        """
+        frames: list[HdlcFrame] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            if not connected:
+                self.port.write(b"AT+FRH=3\r")
+                result = self.wait_result(deadline)
+                if result is None:
+                    self.abort_receive()
+                    return frames
+                if result.code is not ResultCode.CONNECT:
+                    return frames  # NO CARRIER, +FCERROR, ERROR: nothing (more) to read
+            self.reader.expect_hdlc()
+            event = self.next_event(max(deadline, time.monotonic() + FRAME_TIMEOUT))
+            while isinstance(event, InfoText):
+                event = self.next_event(max(deadline, time.monotonic() + FRAME_TIMEOUT))
+            if not isinstance(event, HdlcFrame):
+                if event is None:
+                    self.abort_receive()
+                return frames
+            frames.append(event)
+            if event.result not in (ResultCode.OK, ResultCode.ERROR):
+                return frames  # NO CARRIER after the frame: the transmission is over
+            if event.fcs_ok and event.data[1] == CONTROL_FINAL:
+                return frames
+            connected = False  # T.31 8.3.5: the DTE asks again for the next frame
+            deadline = max(deadline, time.monotonic() + FRAME_TIMEOUT)
+
+    def send_data(self, code: int, data: bytes, *, bps: int) -> None:
+        """Sends TCF or page data with ``AT+FTM=<code>`` (T.31 8.3.2).
+
+        The DCE says OK once the last bit left and the carrier is off.
+        Raises ``ModemError``/``ModemTimeout``.
+        """
+        self.expect(f"+FTM={code}", ResultCode.CONNECT)
+        payload = stuff(data) + END_OF_DATA
+        chunk = bps * WRITE_CHUNK_SECONDS // 8
+        for start in range(0, len(payload), chunk):
+            self.port.write(payload[start : start + chunk])
+        # Without flow control all of it may sit in the DCE's buffer: allow its line time.
+        line_seconds = len(data) * 8 / bps
+        result = self.wait_result(time.monotonic() + self.command_timeout + 1.5 * line_seconds)
+        if result is None:
+            raise ModemTimeout(f"the modem did not finish sending {len(data)} octets at {bps} bit/s")
+        if result.code is not ResultCode.OK:
+            raise ModemError(f"the modem answered the end of data with {result.text}, expected OK")
+
+    def silence(self, ms: int, *, after_receive: bool) -> None:
+        """Keeps the line quiet for ``ms`` (T.31 8.3.1 / 8.3.4).
+
+        After receiving we use ``+FRS`` (wait until the remote's carrier has been gone that
+        long); after sending, ``+FTS`` (stop sending and wait).
+        """
+        tens = max(1, math.ceil(ms / 10))
+        self.expect(f"+FRS={tens}" if after_receive else f"+FTS={tens}", ResultCode.OK)
+
+    def abort_receive(self) -> None:
+        """Stops a pending +FRH/+FRM: any character aborts it, the DCE then says OK."""
+        self.port.write(bytes((CAN,)))
+        self.wait_result(time.monotonic() + 1.0)
+        self.reader = ModemReader()  # whatever was half-parsed belongs to the aborted receive
+
+    def hang_up(self) -> None:
+        """Goes on hook; best effort, a modem that is gone raises ``DriverError``."""
+        self.command("H0")

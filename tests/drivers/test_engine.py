@@ -1,0 +1,231 @@
+"""The sans-IO T.30 sender, driven directly with events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drivers.modem import Outcome
+from drivers.t30.engine import T30Sender
+from drivers.t30.errors import LocalProtocolError
+from drivers.t30.events import (
+    EVENT_TYPES,
+    CallAnswered,
+    CallOutcome,
+    ConfirmPage,
+    Disconnect,
+    Event,
+    FramesReceived,
+    ModemFailed,
+    PageSent,
+    ReceiveFrames,
+    ReceiveTimeout,
+    SendFrames,
+    SendPage,
+    SendTraining,
+    Silence,
+    TrainingSent,
+)
+from drivers.t30.frames import (
+    FCF,
+    BitRate,
+    DCSFrame,
+    DISFrame,
+    Frame,
+    IdentityFrame,
+    PageCoding,
+    RateCapability,
+    ScanTime,
+)
+from drivers.t30.negotiation import same_station, station_digits
+from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, State
+
+OUR_TSI = "+46 40 628 04 00"
+REMOTE_CSI = "040 628 04 99"
+
+
+def _identification(csi: str | None = REMOTE_CSI, **dis: object) -> FramesReceived:
+    frames: list[Frame] = []
+    if csi is not None:
+        frames.append(IdentityFrame(fcf=FCF.CSI, final=False, identity=csi))
+    frames.append(DISFrame(**dis))  # type: ignore[arg-type]
+    return FramesReceived(tuple(frames))
+
+
+def _reply(fcf: FCF) -> FramesReceived:
+    return FramesReceived((Frame(fcf=fcf),))
+
+
+def _sent(actions: Sequence[object]) -> list[FCF]:
+    return [frame.fcf for action in actions if isinstance(action, SendFrames) for frame in action.frames]
+
+
+def test_normal_three_page_call() -> None:
+    """DIS/CSI -> TSI/DCS/TCF -> CFR -> 3 x (page, MPS/EOP, MCF) -> DCN, CONFIRMED."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=3, expected_remote_id="+46 40 628 04 99")
+    assert engine.handle(CallAnswered()) == [ReceiveFrames(35.0)]
+
+    actions = engine.handle(_identification(scan_time=ScanTime.MS_20_FINE_10))
+    assert engine.remote_id == REMOTE_CSI
+    dcs = DCSFrame(x_bit=True, bit_rate=BitRate.V17_14400, fine=True, min_scan_ms=10)
+    tsi = IdentityFrame(fcf=FCF.TSI, final=False, x_bit=True, identity=OUR_TSI)
+    assert actions == [Silence(75), SendFrames((tsi, dcs)), Silence(75), SendTraining(BitRate.V17_14400, 1.5)]
+    assert engine.handle(TrainingSent()) == [ReceiveFrames(3.0)]
+
+    actions = engine.handle(_reply(FCF.CFR))
+    assert actions == [Silence(75), SendPage(0, BitRate.V17_14400, PageCoding.MH, 10, True)]
+    states = [engine.state]
+
+    expected_ppm = [FCF.MPS, FCF.MPS, FCF.EOP]
+    for index in range(3):
+        actions = engine.handle(PageSent(index))
+        assert actions == [
+            Silence(75),
+            SendFrames((Frame(fcf=expected_ppm[index], x_bit=True),)),
+            ReceiveFrames(3.0),
+        ]
+        actions = engine.handle(_reply(FCF.MCF))
+        assert actions[0] == ConfirmPage(index)
+        if index < 2:
+            assert actions[1:] == [Silence(75), SendPage(index + 1, BitRate.V17_14400, PageCoding.MH, 10, True)]
+
+    assert _sent(actions) == [FCF.DCN]
+    assert actions[-1] == Disconnect(CallOutcome.CONFIRMED, "all 3 pages confirmed")
+    assert (engine.pages_sent, engine.pages_confirmed) == (3, 3)
+    states.append(engine.state)
+    assert states == [State.SEND_PAGE, State.DONE]
+
+
+def test_station_mismatch_stops_before_page_one() -> None:
+    """A CSI other than the expected one gets DCN straight after DIS: no DCS, no page."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=2, expected_remote_id="031-390 06 12")
+    engine.handle(CallAnswered())
+    actions = engine.handle(_identification())
+    assert _sent(actions) == [FCF.DCN]
+    assert not any(isinstance(action, (SendPage, SendTraining)) for action in actions)
+    final = actions[-1]
+    assert isinstance(final, Disconnect) and final.outcome is CallOutcome.STATION_MISMATCH
+    assert "031-390 06 12" in final.reason and REMOTE_CSI in final.reason
+    assert engine.pages_sent == 0
+
+
+def test_missing_csi_is_a_mismatch_when_a_station_is_expected() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id=REMOTE_CSI)
+    engine.handle(CallAnswered())
+    final = engine.handle(_identification(csi=None))[-1]
+    assert isinstance(final, Disconnect) and final.outcome is CallOutcome.STATION_MISMATCH
+
+
+@pytest.mark.parametrize(
+    ("expected", "received", "same"),
+    [
+        ("040-628 04 99", "+46 40 628 04 99", True),
+        ("040 628 04 99", "0046406280499", True),
+        ("040-628 04 99", "040-628 04 98", False),
+        ("08-465 004 12", "08 46500412", True),
+        ("Akuten Lund", "AKUTEN  LUND", True),
+    ],
+)
+def test_same_station(expected: str, received: str, same: bool) -> None:
+    assert same_station(expected, received) is same
+
+
+def test_station_digits() -> None:
+    assert station_digits("+46 31 390 06 00") == "0313900600"
+
+
+def test_negotiation_takes_best_common_rate_and_normal_resolution() -> None:
+    """A V.27ter/V.29 remote without fine and a modem up to V.29 7200: 7200, normal."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, rates=[BitRate.V29_7200, BitRate.V27TER_4800])
+    engine.handle(CallAnswered())
+    actions = engine.handle(_identification(rates=RateCapability.V27TER_V29, fine=False, scan_time=ScanTime.MS_40))
+    settings = engine.settings
+    assert settings is not None
+    assert (settings.bit_rate, settings.fine, settings.min_scan_ms) == (BitRate.V29_7200, False, 40)
+    assert SendTraining(BitRate.V29_7200, 1.5) in actions
+
+
+def test_ftt_ends_with_training_failed() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    engine.handle(CallAnswered())
+    engine.handle(_identification())
+    engine.handle(TrainingSent())
+    actions = engine.handle(_reply(FCF.FTT))
+    assert _sent(actions) == [FCF.DCN]
+    final = actions[-1]
+    assert isinstance(final, Disconnect) and final.outcome is CallOutcome.TRAINING_FAILED
+    assert "14400" in final.reason
+
+
+def test_unanswered_eop_is_repeated_three_times() -> None:
+    """T.30 5.3.2: no response within T4 -> EOP again, at most 3 tries in all."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.CFR)):
+        engine.handle(event)
+    assert _sent(engine.handle(PageSent(0))) == [FCF.EOP]
+    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.EOP]
+    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.EOP]
+    actions = engine.handle(ReceiveTimeout())
+    final = actions[-1]
+    assert isinstance(final, Disconnect) and final.outcome is CallOutcome.PROTOCOL_ERROR
+    assert "page 1 may not have arrived" in final.reason
+    assert engine.pages_confirmed == 0
+
+
+def test_rtn_is_page_rejected() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=2)
+    for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.CFR), PageSent(0)):
+        engine.handle(event)
+    final = engine.handle(_reply(FCF.RTN))[-1]
+    assert isinstance(final, Disconnect) and final.outcome is CallOutcome.PAGE_REJECTED
+    assert engine.pages_confirmed == 0
+
+
+def test_modem_failure_ends_without_dcn() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    engine.handle(CallAnswered())
+    engine.handle(_identification())
+    actions = engine.handle(ModemFailed("port gone"))
+    assert actions == [Disconnect(CallOutcome.MODEM_ERROR, "port gone")]
+
+
+def test_event_after_the_end_is_a_local_error() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id="031-390 06 00")
+    engine.handle(CallAnswered())
+    engine.handle(_identification())
+    with pytest.raises(LocalProtocolError, match="after the call ended"):
+        engine.handle(TrainingSent())
+    assert engine.state is State.FAILED
+
+
+def test_call_outcomes_exist_in_the_driver_vocabulary() -> None:
+    assert {Outcome(outcome.value) for outcome in CallOutcome}
+
+
+_SAMPLE_EVENTS: dict[type[Event], Event] = {
+    CallAnswered: CallAnswered(),
+    FramesReceived: _reply(FCF.MCF),
+    ReceiveTimeout: ReceiveTimeout(),
+    TrainingSent: TrainingSent(),
+    PageSent: PageSent(0),
+    ModemFailed: ModemFailed("gone"),
+}
+
+
+@given(st.sampled_from(list(State)), st.sampled_from(EVENT_TYPES))
+def test_table_is_total(state: State, event_type: type[Event]) -> None:
+    """Each (state, event) either transitions (returning actions) or fails cleanly."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    engine._session.state = state
+    engine._session.settings = DCSFrame(x_bit=True)
+    if (state, event_type) in SENDER_TRANSITIONS:
+        actions = engine.handle(_SAMPLE_EVENTS[event_type])
+        assert actions
+        assert state not in TERMINAL_STATES
+    else:
+        with pytest.raises(LocalProtocolError, match=event_type.__name__):
+            engine.handle(_SAMPLE_EVENTS[event_type])
+        assert engine.state is State.FAILED
