@@ -139,6 +139,13 @@ class Class1Modem:
         )
         return result
 
+    def probe(self) -> None:
+        """Opens the port and initialises the modem, so a missing modem shows before a call.
+
+        Raises ``ModemUnavailable`` as ``send`` would.
+        """
+        self._hang_up(self._prepare())
+
     def close(self) -> None:
         if self._port is not None:
             self._port.close()

@@ -313,10 +313,21 @@ class Store:
             self._audit(conn, at, "page.confirmed", job_id=job_id, data={"attempt": attempt_id, "page": page_index + 1})
 
     def finish_attempt(
-        self, attempt_id: int, job: Job, end: AttemptEnd, *, job_state: JobState, next_attempt: datetime | None
+        self,
+        attempt_id: int,
+        job: Job,
+        end: AttemptEnd,
+        *,
+        job_state: JobState,
+        next_attempt: datetime | None,
+        count_attempt: bool = True,
     ) -> None:
+        """Close an attempt and move its job on. ``count_attempt=False`` gives the try back
+        (the modem failed, not the call), so a broken modem cannot use up a job's tries."""
         at = iso(now_utc())
         with self.transaction() as conn:
+            if not count_attempt:
+                conn.execute("UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", (job.id,))
             conn.execute(
                 "UPDATE attempts SET ended = ?, remote_id = ?, pages_sent = MAX(pages_sent, ?),"
                 " pages_confirmed = MAX(pages_confirmed, ?), bit_rate = ?, outcome = ?, reason = ? WHERE id = ?",

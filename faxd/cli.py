@@ -1,0 +1,375 @@
+"""``faxctl``: the operator's and auditor's command line.
+
+Reads the same configuration as the daemon (``--config`` or ``FAXD_CONFIG``) and the
+same database, never through the daemon: it works while the daemon is down, which is
+when an operator most needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from faxd.config import Config, ConfigError, config_path, load_config
+from faxd.store import Store
+from spool.claim import fsync_dir, sidecar_of
+from spool.folders import SpoolFolders
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A message for the operator; faxctl prints it and exits 1."""
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(config_path(args.config))
+
+
+def _store(config: Config) -> Store | None:
+    return Store(config.database, config.state) if config.database.exists() else None
+
+
+def _print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+# -- log ---------------------------------------------------------------------------------
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = _store(config)
+    if args.verify:
+        if store is None:
+            raise CliError(f"no database at {config.database}: the daemon has not run with this configuration")
+        result = store.verify_log()
+        if result.intact:
+            print(f"confirmation log intact: {result.entries} entries, chain and MACs verified")
+            return 0
+        print(f"confirmation log NOT intact ({result.entries} entries):")
+        for problem in result.problems:
+            print(f"  {problem}")
+        return 3
+    entries = store.confirmation_log() if store else []
+    if args.json:
+        json.dump(entries, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    _print_table(
+        [(e["started"][:19].replace("T", " "), e["job_id"], e["message_type"], e["recipient"], e["number"],
+          e["remote_id"], f"{e['pages_confirmed']}/{e['pages_total']}", e["outcome"] or "in progress", e["reason"])
+         for e in entries],
+        ("started (UTC)", "job", "type", "recipient", "number", "remote id", "pages", "outcome", "reason"),
+    )
+    return 0
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = _store(config)
+    jobs = store.jobs() if store else []
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job["state"]] = counts.get(job["state"], 0) + 1
+    status = {
+        "jobs": counts,
+        "open_jobs": [j for j in jobs if j["state"] in ("queued", "active")],
+        "failed_jobs": [j for j in jobs if j["state"] == "failed"],
+        "quarantined": store.quarantined() if store else [],
+        "modems": store.modems() if store else [],
+    }
+    if args.json:
+        json.dump(status, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    print("\nmodems:")
+    _print_table([(m["name"], m["device"], m["state"], m["detail"], m["updated"][:19]) for m in status["modems"]],
+                 ("name", "device", "state", "detail", "since (UTC)"))
+    for title, key in (("open jobs", "open_jobs"), ("failed jobs (follow up by hand)", "failed_jobs")):
+        if status[key]:
+            print(f"\n{title}:")
+            _print_table([(j["job_id"], j["message_type"], j["recipient"], j["number"], j["state"], j["attempts"],
+                           j["reason"]) for j in status[key]],
+                         ("job", "type", "recipient", "number", "state", "tries", "last reason"))
+    if status["quarantined"]:
+        print("\nquarantined documents:")
+        _print_table([(q["document_id"], q["received"][:19], q["reason"]) for q in status["quarantined"]],
+                     ("document", "received (UTC)", "reason"))
+    return 0
+
+
+# -- send --------------------------------------------------------------------------------
+
+
+def _place(data: bytes, target: Path) -> None:
+    """Write under a hidden temporary name, flush to disk, then rename into place."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.rename(tmp, target)
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    config = _config(args)
+    incoming = SpoolFolders(config.spool).incoming
+    if not incoming.is_dir():
+        raise CliError(f"the spool folder {incoming} does not exist: start the daemon once, or check paths.spool")
+    source = Path(args.file)
+    try:
+        data = source.read_bytes()
+        meta = Path(args.meta).read_bytes() if args.meta else None
+    except OSError as exc:
+        raise CliError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    if meta is not None:
+        try:
+            json.loads(meta)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"{args.meta} is not valid JSON: {exc}") from None
+    name = source.name if source.suffix.lower() == ".pdf" else source.name + ".pdf"
+    target = incoming / name
+    counter = 1
+    while target.exists() or sidecar_of(target).exists():
+        target = incoming / f"{Path(name).stem}-{counter}.pdf"
+        counter += 1
+    # The sidecar goes in first: the daemon takes the PDF the moment it appears.
+    if meta is not None:
+        _place(meta, sidecar_of(target))
+    _place(data, target)
+    fsync_dir(incoming)
+    print(f"queued {source} as {target}")
+    return 0
+
+
+# -- route, directory -------------------------------------------------------------------
+
+
+def _sidecar_for(file: Path, meta: str | None) -> Path | None:
+    if meta:
+        return Path(meta)
+    beside = sidecar_of(file)
+    return beside if beside.exists() else None
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from faxd.intake import route_document
+    from routing.directory import Directory
+    from routing.errors import RoutingError
+    from spool.document import DocumentRejected
+
+    config = _config(args)
+    directory = Directory.load(config.directory)
+    file = Path(args.file)
+    try:
+        routed = route_document(file, _sidecar_for(file, args.meta), config, directory)
+    except (DocumentRejected, RoutingError) as exc:
+        if args.json:
+            json.dump({"refused": True, "reason": str(exc), "directory_version": directory.version}, sys.stdout,
+                      ensure_ascii=False, indent=2)
+            print()
+        else:
+            print(f"refused: {exc}")
+        return 1
+    chosen = routed.route
+    recipients = [
+        {"id": r.unit.id, "name": r.unit.name, "number": r.unit.fax_display, "dial": r.unit.fax,
+         "roles": [role.value for role in r.roles], "rule": r.rule}
+        for r in chosen.recipients
+    ]
+    if args.json:
+        json.dump({"refused": False, "message_type": chosen.message_type.code, "sender": chosen.sender.id,
+                   "priority": chosen.priority, "pages": routed.facts.pages,
+                   "directory_version": directory.version, "recipients": recipients},
+                  sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    print(f"type:      {chosen.message_type.code} ({chosen.message_type.swedish_name})")
+    print(f"sender:    {chosen.sender.id} ({chosen.sender.name})")
+    print(f"pages:     {routed.facts.pages} + cover sheet")
+    print(f"priority:  {chosen.priority}")
+    print(f"directory: version {directory.version}")
+    _print_table([(r["id"], r["name"], r["number"], ",".join(r["roles"]), r["rule"]) for r in recipients],
+                 ("recipient", "name", "fax", "roles", "rule"))
+    return 0
+
+
+def cmd_directory_check(args: argparse.Namespace) -> int:
+    from routing.directory import Directory
+    from routing.errors import DirectoryInvalid
+
+    try:
+        directory = Directory.load(Path(args.file))
+    except DirectoryInvalid as exc:
+        print(f"{args.file}: NOT valid\n{exc}")
+        return 1
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    print(f"{args.file}: valid, {len(directory.units)} units, version {directory.version}")
+    return 0
+
+
+def cmd_directory_show(args: argparse.Namespace) -> int:
+    from routing.directory import Directory
+
+    directory = Directory.load(_config(args).directory)
+    units = list(directory.units.values())
+    if args.id:
+        unit = directory.get(args.id)
+        if unit is None:
+            raise CliError(f"no unit {args.id!r} in the fax directory (version {directory.version})")
+        units = [unit]
+    _print_table([(u.id, u.name, u.kind.value, u.municipality or "", u.fax_display, u.station_id or "")
+                  for u in units], ("id", "name", "kind", "municipality", "fax", "station id"))
+    return 0
+
+
+# -- render, preview ---------------------------------------------------------------------
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from drivers.page import Resolution
+    from faxd.imaging import DocumentRenderError, render_pdf, write_tiff
+
+    resolution = Resolution[args.resolution.upper()]
+    try:
+        pages = list(render_pdf(Path(args.file), resolution=resolution))
+    except DocumentRenderError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    write_tiff(pages, Path(args.output), coding=args.coding)
+    print(f"wrote {len(pages)} pages to {args.output} ({args.coding.upper()}, {resolution.name.lower()})")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from faxd.imaging import DocumentRenderError, write_pdf, write_png
+    from faxd.intake import route_document
+    from faxd.prepare import prepare
+    from faxd.store import now_utc
+    from routing.directory import Directory
+    from routing.errors import RoutingError
+    from spool.document import DocumentRejected
+
+    config = _config(args)
+    directory = Directory.load(config.directory)
+    file = Path(args.file)
+    try:
+        routed = route_document(file, _sidecar_for(file, args.meta), config, directory)
+        recipients = [r.unit.id for r in routed.route.recipients]
+        recipient = args.recipient or recipients[0]
+        if recipient not in recipients:
+            raise CliError(f"{recipient} is not a recipient of this document; its recipients: {', '.join(recipients)}")
+        transmission = prepare(
+            config=config, directory=directory, document=file, document_pages=routed.facts.pages,
+            job_id="FX-PREVIEW", message_type=routed.route.message_type.code, sender_id=routed.route.sender.id,
+            recipient_id=recipient, sent_at=now_utc().astimezone(),
+        )
+    except (DocumentRejected, RoutingError, DocumentRenderError) as exc:
+        raise CliError(f"{file}: would be refused: {exc}") from None
+    output = Path(args.output)
+    if output.suffix.lower() == ".png":
+        written = write_png(transmission.pages, output)
+    else:
+        written = write_pdf(transmission.pages, output)
+    print(f"preview for {recipient}: {len(transmission.pages)} pages (cover sheet included) -> "
+          + ", ".join(str(p) for p in written))
+    return 0
+
+
+# -- modem simulate ----------------------------------------------------------------------
+
+
+def cmd_modem_simulate(args: argparse.Namespace) -> int:
+    from drivers.simulator import run_simulator
+
+    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed)
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faxctl", description="Operate and audit the faxd fax gateway.")
+    parser.add_argument("--config", help="configuration file (default: $FAXD_CONFIG or /etc/faxd/faxd.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("log", help="the confirmation log: every attempt, oldest first")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per attempt")
+    p.add_argument("--verify", action="store_true", help="check that the log's chain has not been altered")
+    p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("status", help="the queue and the modems")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("send", help="put a PDF into the spool (written, then renamed in)")
+    p.add_argument("file")
+    p.add_argument("--meta", help="a JSON sidecar with the Faxd* routing fields")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("route", help="dry run: who would get this document, by which rule, or why it is refused")
+    p.add_argument("file")
+    p.add_argument("--meta", help="sidecar JSON (default: FILE.json beside the PDF, if present)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_route)
+
+    directory = sub.add_parser("directory", help="the fax directory").add_subparsers(dest="dir_command", required=True)
+    p = directory.add_parser("check", help="validate a directory CSV and list every problem with its line")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_directory_check)
+    p = directory.add_parser("show", help="the units of the configured directory")
+    p.add_argument("id", nargs="?")
+    p.set_defaults(func=cmd_directory_show)
+
+    p = sub.add_parser("render", help="a PDF's pages as a multi-page TIFF Class F (no cover sheet)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--resolution", choices=("fine", "normal"), default="fine")
+    p.add_argument("--coding", choices=("mh", "mr", "mmr"), default="mh")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("preview", help="exactly what a recipient would get: cover sheet, headers, pages")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True, help="OUT.pdf, or OUT.png (one PNG per page)")
+    p.add_argument("--meta", help="sidecar JSON (default: FILE.json beside the PDF, if present)")
+    p.add_argument("--recipient", help="directory id of the recipient to preview for (default: the first)")
+    p.set_defaults(func=cmd_preview)
+
+    modem = sub.add_parser("modem", help="modem tools").add_subparsers(dest="modem_command", required=True)
+    p = modem.add_parser("simulate", help="run a simulated Class 1 fax modem on a pseudo-terminal")
+    p.add_argument("--link", required=True, help="symlink to create pointing at the pty")
+    p.add_argument("--csi", default="+46 40 628 04 99", help="the remote fax machine's station id")
+    p.add_argument("--out", default="received", help="folder for received pages and call summaries")
+    p.add_argument("--speed", type=float, default=1.0, help="1 = real line pace, 0 = no line delays")
+    p.set_defaults(func=cmd_modem_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, CliError) as exc:
+        print(f"faxctl: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""``faxd``: the daemon's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import structlog
+
+from faxd.config import ConfigError, config_path, load_config
+from faxd.logs import configure
+from routing.errors import DirectoryInvalid
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="faxd", description="Fax gateway daemon: spool in, faxes out, log kept.")
+    parser.add_argument("--config", help="configuration file (default: $FAXD_CONFIG or /etc/faxd/faxd.toml)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(f"faxd: {exc}", file=sys.stderr)
+        return 2
+    configure(config.log_format)
+    from faxd.daemon import Daemon  # after logging is set up: modules bind loggers at import
+
+    try:
+        daemon = Daemon(config)
+    except DirectoryInvalid as exc:
+        structlog.get_logger("faxd").error("directory.invalid", path=str(config.directory), reason=str(exc))
+        print(f"faxd: the fax directory {config.directory} is not valid:\n{exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"faxd: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return daemon.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

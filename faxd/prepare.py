@@ -1,0 +1,86 @@
+"""The pages of one transmission: the secrecy cover sheet, then the document, each page
+with the header line, exactly as they go on the line (and into the archive).
+
+The cover sheet is not optional and has no switch: every call starts with it. It
+names units, numbers, the message type and the job reference, never the patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from drivers.page import FaxPage, Resolution
+from faxd.config import Config
+from faxd.imaging import CoverInfo, DocumentRenderError, HeaderInfo, RenderLimits, cover_sheet, render_pdf, stamp_header
+from routing.directory import Directory
+from routing.message_types import MessageType
+
+
+#: Renders a PDF page by page: ``render_pdf`` in-process, or ``render_pdf_isolated``
+#: (the daemon's choice) in a child process that a hostile PDF cannot take down with it.
+Renderer = Callable[..., Iterator[FaxPage]]
+
+
+@dataclass(frozen=True, slots=True)
+class Transmission:
+    pages: list[FaxPage]
+    cover: CoverInfo
+
+
+def message_type_words(code: str) -> str:
+    message_type = MessageType.from_code(code)
+    return message_type.swedish_name if message_type else code
+
+
+def prepare(
+    *,
+    config: Config,
+    directory: Directory,
+    document: Path,
+    document_pages: int,
+    job_id: str,
+    message_type: str,
+    sender_id: str,
+    recipient_id: str,
+    sent_at: datetime,
+    resolution: Resolution = Resolution.FINE,
+    renderer: Renderer = render_pdf,
+) -> Transmission:
+    """Render cover + document with headers. Raises faxd.imaging.DocumentRenderError."""
+    sender = directory.get(sender_id)
+    recipient = directory.get(recipient_id)
+    sender_name = sender.name if sender else sender_id
+    recipient_name = recipient.name if recipient else recipient_id
+    recipient_fax = recipient.fax_display if recipient else ""
+    total = document_pages + 1
+    cover = CoverInfo(
+        sender_name=sender_name,
+        sender_callback=config.station.callback,
+        recipient_name=recipient_name,
+        recipient_fax=recipient_fax,
+        message_type=message_type_words(message_type),
+        pages_total=total,
+        job_reference=job_id,
+        sent_at=sent_at,
+    )
+    header = HeaderInfo(
+        sent_at=sent_at,
+        sender=config.station.header_name,
+        recipient=recipient_name,
+        job_reference=job_id,
+        pages_total=total,
+    )
+    limits = RenderLimits(max_pages=config.limits.max_pages)
+    pages = [stamp_header(cover_sheet(cover, resolution=resolution), header, 1)]
+    for number, page in enumerate(renderer(document, resolution=resolution, limits=limits), start=2):
+        pages.append(stamp_header(page, header, number))
+    if len(pages) != total:
+        # The page count on the cover was taken when the document was checked; a
+        # renderer that sees another count would make the cover sheet lie.
+        raise DocumentRenderError(
+            f"the document has {document_pages} pages by its page tree but {len(pages) - 1} could be rendered"
+        )
+    return Transmission(pages=pages, cover=cover)

@@ -1,0 +1,225 @@
+"""One thread per modem: take the most urgent due job, send it, record what happened.
+
+The runner is the supervisor boundary for a call: whatever goes wrong inside one job
+is logged with its traceback and turned into a recorded outcome, so one bad document
+or one bad call never stops the modem's loop. A modem that cannot be opened is marked
+down and tried again after a pause, without touching any job.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from drivers.page import FaxPage
+from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
+from faxd.config import Config, ModemConfig
+from faxd.imaging import DocumentRenderError, render_pdf_isolated, write_tiff
+from faxd.prepare import prepare
+from faxd.retry import decide
+from faxd.store import AttemptEnd, DocumentState, Job, JobState, Store, now_utc
+from routing.directory import DialRule, Directory, dial_string
+from spool.claim import file_away
+from spool.folders import SpoolFolders
+
+log = structlog.get_logger("faxd.runner")
+
+REOPEN_DELAY_SECONDS = 10.0
+IDLE_WAIT_SECONDS = 30.0
+
+
+class WorkSignal:
+    """Wakes idle runners when intake adds jobs, instead of having them poll."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout=timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        with self._cond:
+            return self._generation
+
+
+class ModemRunner(threading.Thread):
+    def __init__(
+        self,
+        *,
+        modem_config: ModemConfig,
+        open_modem: Callable[[], FaxModem],
+        config: Config,
+        store: Store,
+        folders: SpoolFolders,
+        directory: Callable[[], Directory],
+        work: WorkSignal,
+        stopping: threading.Event,
+    ) -> None:
+        super().__init__(name=f"modem-{modem_config.name}", daemon=True)
+        self.modem_config = modem_config
+        self.open_modem = open_modem
+        self.config = config
+        self.store = store
+        self.folders = folders
+        self.directory = directory
+        self.work = work
+        self.stopping = stopping
+        self._modem: FaxModem | None = None
+
+    @property
+    def name_(self) -> str:
+        return self.modem_config.name
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            if self._modem is None and not self._open():
+                self.stopping.wait(REOPEN_DELAY_SECONDS)
+                continue
+            seen = self.work.generation
+            job = self.store.claim_next_job(self.name_, now_utc())
+            if job is None:
+                self.work.wait(seen, self._idle_timeout())
+                continue
+            with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.name_):
+                try:
+                    self._run_job(job)
+                except Exception:  # supervisor boundary: never let one job stop the modem
+                    log.exception("job.crashed")
+                    self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
+        self._close()
+
+    def _idle_timeout(self) -> float:
+        due = self.store.next_due_time()
+        if due is None:
+            return IDLE_WAIT_SECONDS
+        return min(IDLE_WAIT_SECONDS, max(0.05, (due - now_utc()).total_seconds()))
+
+    def _open(self) -> bool:
+        try:
+            self._modem = self.open_modem()
+            self._modem.probe()
+        except ModemUnavailable as exc:
+            if self._modem is not None:
+                self._modem.close()
+                self._modem = None
+            self.store.set_modem_state(self.name_, self.modem_config.device, "down", str(exc))
+            log.error("modem.down", modem=self.name_, reason=str(exc))
+            return False
+        self.store.set_modem_state(self.name_, self.modem_config.device, "ready")
+        log.info("modem.ready", modem=self.name_)
+        return True
+
+    def _close(self) -> None:
+        if self._modem is not None:
+            self._modem.close()
+            self._modem = None
+        self.store.set_modem_state(self.name_, self.modem_config.device, "stopped")
+
+    def _run_job(self, job: Job) -> None:
+        directory = self.directory()
+        unit = directory.get(job.recipient)
+        if unit is None:
+            reason = (f"recipient {job.recipient} is no longer in the fax directory (version {directory.version});"
+                      " nothing was sent: follow up by hand")
+            self.store.fail_job(job, "recipient_removed", reason)
+            log.warning("job.failed", outcome="recipient_removed", directory_version=directory.version)
+            self._file_document(job)
+            return
+        if unit.fax != job.number:
+            # Always dial the directory's current number, and leave a trace of the change.
+            self.store.update_job_number(job.id, unit.fax, directory.version, "the directory changed the number")
+            log.info("job.number_changed", directory_version=directory.version)
+        number = dial_string(unit, DialRule(outside_line_prefix=self.config.dial_prefix))
+        sent_at = now_utc().astimezone()
+        try:
+            transmission = prepare(
+                config=self.config, directory=directory, document=job.document_path,
+                document_pages=job.document_pages, job_id=job.id, message_type=job.message_type,
+                sender_id=job.sender, recipient_id=job.recipient, sent_at=sent_at,
+                renderer=render_pdf_isolated,
+            )
+        except DocumentRenderError as exc:
+            self.store.fail_job(job, "document_error", f"the document could not be rendered: {exc}")
+            log.warning("job.failed", outcome="document_error")
+            self._file_document(job)
+            return
+        attempt_id = self.store.start_attempt(job, self.name_, number, len(transmission.pages), now_utc())
+        self._archive(job, attempt_id, transmission.pages)
+        log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id)
+        assert self._modem is not None
+        try:
+            result = self._modem.send(
+                CallRequest(number=number, pages=transmission.pages, expected_remote_id=unit.station_id),
+                on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
+            )
+        except ModemUnavailable as exc:
+            self._modem.close()
+            self._modem = None
+            self.store.set_modem_state(self.name_, self.modem_config.device, "down", str(exc))
+            log.error("modem.down", modem=self.name_, reason=str(exc))
+            # The modem's fault, not the job's: it waits for a working modem and keeps its tries.
+            self.store.finish_attempt(
+                attempt_id, job, AttemptEnd(Outcome.MODEM_ERROR.value, f"the modem failed: {exc}; queued again",
+                                            None, 0, 0, None),
+                job_state=JobState.QUEUED, next_attempt=now_utc(), count_attempt=False,
+            )
+            return
+        self._finish(job, attempt_id, result)
+
+    def _archive(self, job: Job, attempt_id: int, pages: list[FaxPage]) -> None:
+        # An auditor can see exactly what went on the line for every attempt.
+        path = archive_path(self.config.state, job.id, attempt_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_tiff(pages, path)
+
+    def _finish(self, job: Job, attempt_id: int, result: CallResult) -> None:
+        now = now_utc()
+        decision = decide(result.outcome, job.attempts + 1, self.config.retry, now)
+        reason = result.reason if not decision.note else f"{result.reason}; {decision.note}"
+        self.store.finish_attempt(
+            attempt_id, job,
+            AttemptEnd(outcome=result.outcome.value, reason=reason, remote_id=result.remote_id,
+                       pages_sent=result.pages_sent, pages_confirmed=result.pages_confirmed,
+                       bit_rate=result.bit_rate),
+            job_state=decision.state, next_attempt=decision.next_attempt,
+        )
+        event = {"confirmed": "job.sent", "queued": "job.retry_scheduled", "failed": "job.failed"}[decision.state]
+        log.info(event, outcome=result.outcome.value, pages_confirmed=result.pages_confirmed,
+                 pages_sent=result.pages_sent, bit_rate=result.bit_rate,
+                 next_attempt=decision.next_attempt.isoformat() if decision.next_attempt else None)
+        self._file_document(job)
+
+    def _record_without_call(self, job: Job, outcome: Outcome, reason: str) -> None:
+        now = now_utc()
+        decision = decide(outcome, job.attempts + 1, self.config.retry, now)
+        attempt_id = self.store.start_attempt(job, self.name_, job.number, 0, now)
+        self.store.finish_attempt(
+            attempt_id, job, AttemptEnd(outcome.value, reason, None, 0, 0, None),
+            job_state=decision.state, next_attempt=decision.next_attempt,
+        )
+        self._file_document(job)
+
+    def _file_document(self, job: Job) -> None:
+        state = self.store.document_finished(job.document_id)
+        if state not in (DocumentState.DONE, DocumentState.FOLLOW_UP) or not job.document_path.exists():
+            return
+        folder = self.folders.done if state is DocumentState.DONE else self.folders.failed
+        target = file_away(folder, job.document_path)
+        self.store.set_document_path(job.document_id, target)
+        log.info(f"document.{state.value}", document_id=job.document_id)
+
+
+def archive_path(state: Path, job_id: str, attempt_id: int) -> Path:
+    return state / "archive" / f"{job_id}-attempt-{attempt_id}.tif"

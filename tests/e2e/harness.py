@@ -1,0 +1,194 @@
+"""Running the real ``faxd`` and ``faxctl modem simulate`` processes for end-to-end tests.
+
+Synchronisation is on what the processes say: each child's output is read line by
+line on a thread, and a test waits for the line it needs (``daemon.ready``,
+``job.sent`` ...) with a deadline. Nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DIRECTORY = ROOT / "examples" / "directory.csv"
+
+
+class Child:
+    """A child process whose merged output is collected line by line."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.argv = list(argv)
+        self.proc = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})}, text=True, bufsize=1,
+        )
+        self.lines: list[str] = []
+        self._new = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._new:
+                self.lines.append(line.rstrip("\n"))
+                self._new.notify_all()
+        with self._new:
+            self._new.notify_all()
+
+    def wait_for(self, pattern: str, *, count: int = 1, timeout: float = 60.0) -> list[str]:
+        """Block until ``count`` lines match ``pattern``; raise with the output if not in time."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._new:
+            while True:
+                hits = [line for line in self.lines if regex.search(line)]
+                if len(hits) >= count:
+                    return hits
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(
+                        f"{self.argv[0]}: wanted {count} line(s) matching {pattern!r}, got {len(hits)};"
+                        f" exit={self.proc.poll()}; output:\n" + "\n".join(self.lines[-60:])
+                    )
+                self._new.wait(remaining)
+
+    def count(self, pattern: str) -> int:
+        regex = re.compile(pattern)
+        with self._new:
+            return sum(1 for line in self.lines if regex.search(line))
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout)
+        self._reader.join(5)
+        return code
+
+
+@dataclass
+class Gateway:
+    """One test's faxd installation: config, spool, state, a simulated modem."""
+
+    root: Path
+    device: str
+    extra_config: str = ""
+    daemon: Child | None = None
+    simulator: Child | None = None
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "faxd.toml"
+
+    @property
+    def received(self) -> Path:
+        return self.root / "received"
+
+    @property
+    def spool(self) -> Path:
+        return self.root / "spool"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    def write_config(self) -> None:
+        self.config.write_text(
+            f"""
+[paths]
+spool = "spool"
+state = "state"
+directory = "{DIRECTORY}"
+[station]
+tsi = "+46 40 628 04 00"
+header_name = "Testgateway"
+callback = "040-628 04 00"
+[retry]
+max_attempts = 3
+delay_seconds = 0.2
+[[modem]]
+name = "m0"
+device = "{self.device}"
+class = "1"
+{self.extra_config}
+"""
+        )
+
+    def start_simulator(self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99") -> Child:
+        link = self.root / "tty-sim"
+        self.simulator = Child([str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out",
+                                str(self.received), "--speed", str(speed), "--csi", csi])
+        self.children.append(self.simulator)
+        self.simulator.wait_for(re.escape(str(link)) + "|/dev/pts/", timeout=30)
+        return self.simulator
+
+    def start_daemon(self) -> Child:
+        self.write_config()
+        self.daemon = Child([str(BIN / "faxd"), "--config", str(self.config)])
+        self.children.append(self.daemon)
+        self.daemon.wait_for(r"daemon\.ready", timeout=60)
+        return self.daemon
+
+    def faxctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "faxctl"), "--config", str(self.config), *args],
+                              capture_output=True, text=True, check=check, timeout=60)
+
+    def send(self, pdf: Path, meta: dict[str, Any] | None = None) -> None:
+        args = [str(pdf)]
+        if meta is not None:
+            sidecar = pdf.with_name(pdf.name + ".meta.json")
+            sidecar.write_text(json.dumps(meta))
+            args += ["--meta", str(sidecar)]
+        self.faxctl("send", *args)
+
+    def log(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = json.loads(self.faxctl("log", "--json").stdout)
+        return entries
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.faxctl("status", "--json").stdout)
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The simulated remote's call summaries, oldest first."""
+        summaries = sorted(self.received.glob("call-*/summary.json"))
+        return [json.loads(p.read_text()) | {"dir": str(p.parent)} for p in summaries]
+
+    def stop_all(self) -> None:
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                child.stop(signal.SIGTERM)
+
+
+def tiff_pages(path: Path) -> list[np.ndarray]:
+    """Every page of a bilevel TIFF as a bool array, True = black."""
+    with Image.open(io.BytesIO(path.read_bytes())) as image:
+        return [np.asarray(frame.convert("1")) == 0 for frame in ImageSequence.Iterator(image)]
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str, poll: Callable[[float], Any]) -> None:
+    """For conditions no process announces; ``poll`` blocks on an event source between checks."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out waiting for {what}")
+        poll(min(remaining, 1.0))

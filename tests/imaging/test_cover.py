@@ -1,0 +1,148 @@
+"""The secrecy cover sheet: the notice, the mandatory fields, and nothing about the patient."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import datetime
+
+import numpy as np
+import pypdf
+import pytest
+
+from drivers.page import FAX_WIDTH, Resolution
+from faxd.imaging import CoverInfo, CoverLabels, CoverTemplate, cover_sheet, cover_sheet_pdf
+from faxd.imaging.text import winansi
+
+INFO = CoverInfo(
+    sender_name="Avdelning 12, Medicinkliniken SUS Lund",
+    sender_callback="040-628 04 10",
+    recipient_name="Hemsjukvården Östra Göinge kommun",
+    recipient_fax="031-390 06 12",
+    message_type="Inskrivningsinformation",
+    pages_total=4,
+    job_reference="FX-20261126-0042",
+    sent_at=datetime(2026, 11, 26, 10, 42),
+)
+
+
+def text_of(data: bytes) -> str:
+    """The PDF's text with runs of white space made single spaces (lines wrap)."""
+    (page,) = pypdf.PdfReader(io.BytesIO(data)).pages
+    return " ".join(page.extract_text().split())
+
+
+def test_cover_carries_notice_and_mandatory_fields() -> None:
+    """Notice with the law, what to do if misdirected, sender, call-back, recipient, pages, time, reference."""
+    text = text_of(cover_sheet_pdf(INFO))
+    for expected in [
+        "SEKRETESS",
+        "Faxmeddelande — sekretessbelagt",
+        "offentlighets- och sekretesslagen (2009:400) 25 kap. 1 §",
+        "Om du har fått detta fax av misstag: ring avsändaren på 040-628 04 10 och förstör handlingen.",
+        "Från Avdelning 12, Medicinkliniken SUS Lund",
+        "Ring avsändaren 040-628 04 10",
+        "Till Hemsjukvården Östra Göinge kommun",
+        "Mottagarens faxnummer 031-390 06 12",
+        "Meddelandetyp Inskrivningsinformation",
+        "Antal sidor 4 (inklusive detta försättsblad)",
+        "Datum och tid 2026-11-26 10:42",
+        "Referens FX-20261126-0042",
+    ]:
+        assert expected in text
+
+
+def test_cover_has_no_field_for_a_patient() -> None:
+    """Neither the type nor the sheet has a place for the patient's identity."""
+    names = {f.name for f in dataclasses.fields(CoverInfo)}
+    assert not {n for n in names if any(word in n for word in ("patient", "person", "birth", "ssn"))}
+    text = text_of(cover_sheet_pdf(INFO)).lower()
+    for word in ("patient", "personnummer", "födelse", "samordningsnummer", "brukare"):
+        assert word not in text
+
+
+def test_cover_pdf_is_reproducible() -> None:
+    """The same information gives the same bytes (no creation date or random ID)."""
+    assert cover_sheet_pdf(INFO) == cover_sheet_pdf(INFO)
+
+
+@pytest.mark.parametrize(("resolution", "rows"), [(Resolution.FINE, 2292), (Resolution.NORMAL, 1146)])
+def test_cover_pixels_where_the_sheet_has_text(resolution: Resolution, rows: int) -> None:
+    """Black in the heading, notice and fields; white in the side margins and below the fields."""
+    pixels = cover_sheet(INFO, resolution=resolution).pixels
+    assert pixels.shape == (rows, FAX_WIDTH)
+
+    def band(top_mm: float, bottom_mm: float) -> np.ndarray:
+        return pixels[round(top_mm * resolution.value / 25.4) : round(bottom_mm * resolution.value / 25.4)]
+
+    assert band(25, 45)[:, 200:900].mean() > 0.1  # "SEKRETESS" in 36 pt bold
+    assert band(70, 95).mean() > 0.02  # the notice
+    assert band(115, 210).mean() > 0.02  # the fields
+    assert not band(230, 270).any()  # nothing between the fields and the footer
+    margin = round(20 + 15 * 204 / 25.4)  # 15 mm of the sheet's 17.6 mm margin
+    assert not pixels[:, :margin].any() and not pixels[:, -margin:].any()
+
+
+def test_template_rewords_but_mandatory_fields_stay() -> None:
+    """A site's wording replaces the texts; the fields, including the call-back number, are still drawn."""
+    template = CoverTemplate(
+        heading="KONFIDENTIELLT",
+        notice="Gäller {recipient}. Sekretess enligt OSL.",
+        misdirected="Fel mottagare? Ring {callback}.",
+        labels=CoverLabels(callback="Telefon"),
+    )
+    text = text_of(cover_sheet_pdf(INFO, template=template))
+    assert "KONFIDENTIELLT" in text and "SEKRETESS" not in text
+    assert "Gäller Hemsjukvården Östra Göinge kommun." in text
+    assert "Fel mottagare? Ring 040-628 04 10." in text
+    assert "Telefon 040-628 04 10" in text
+    assert "Referens FX-20261126-0042" in text
+
+
+def test_template_refuses_unknown_placeholders_and_empty_labels() -> None:
+    """A template cannot ask for data the sheet does not have, or hide a mandatory field."""
+    with pytest.raises(ValueError, match="unknown fields"):
+        CoverTemplate(notice="Patient: {patient}")
+    with pytest.raises(ValueError, match="label recipient_fax is empty"):
+        CoverTemplate(labels=CoverLabels(recipient_fax=" "))
+
+
+def test_long_names_wrap_and_stay_on_the_sheet() -> None:
+    """A very long unit name is wrapped and clipped with an ellipsis, not drawn off the page."""
+    info = dataclasses.replace(INFO, recipient_name="Hemsjukvården " * 30)
+    text = text_of(cover_sheet_pdf(info))
+    assert "…" in text and "Referens FX-20261126-0042" in text
+    pixels = cover_sheet(info).pixels
+    assert not pixels[:, -100:].any()
+
+
+def test_cover_info_counts_the_cover() -> None:
+    """pages_total includes the cover sheet, so it is at least 1."""
+    with pytest.raises(ValueError, match="at least 1"):
+        dataclasses.replace(INFO, pages_total=0)
+
+
+def test_characters_outside_the_standard_fonts_are_folded() -> None:
+    """Names keep their letters where a standard-14 font has them; others fold to a base letter or '?'."""
+    assert winansi("Åsa Öberg — § 1") == "Åsa Öberg — § 1"
+    assert winansi("Łódź\tKraków") == "?ódz Kraków"
+    text = text_of(cover_sheet_pdf(dataclasses.replace(INFO, sender_name="Vårdcentral Łódź")))
+    assert "Från Vårdcentral ?ódz" in text
+
+
+def test_template_refuses_positional_placeholders() -> None:
+    """"{}" has no name to fill it with; it is refused when the template is made, not at send time."""
+    with pytest.raises(ValueError, match="unknown fields"):
+        CoverTemplate(footer="Sida {}")
+
+
+def test_long_template_wording_cannot_push_fields_off_the_sheet() -> None:
+    """However long a site's notice and heading, every field is drawn above the bottom margin."""
+    template = CoverTemplate(heading="SEKRETESSBELAGD HANDLING " * 3, notice="Lång text om sekretess. " * 200)
+    reader = pypdf.PdfReader(io.BytesIO(cover_sheet_pdf(INFO, template=template)))
+    placed: list[tuple[str, float]] = []
+    reader.pages[0].extract_text(visitor_text=lambda text, cm, tm, font, size: placed.append((text, tm[5])))
+    assert any("FX-20261126-0042" in text for text, _ in placed)
+    assert min(y for text, y in placed if text.strip()) >= 45  # the 50 pt margin, less a descender
+    assert "Referens FX-20261126-0042" in text_of(cover_sheet_pdf(INFO, template=template))
+    assert not cover_sheet(INFO, template=template).pixels[:, -150:].any()  # the heading was shrunk to fit
