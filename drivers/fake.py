@@ -40,5 +40,8 @@ class FakeModem:
                 on_page_confirmed(index)
         return step
 
+    def probe(self) -> None:
+        """A fake modem is always there."""
+
     def close(self) -> None:
         self.closed = True

@@ -79,26 +79,34 @@ class ModemRunner(threading.Thread):
         self._modem: FaxModem | None = None
 
     @property
-    def name_(self) -> str:
+    def modem_name(self) -> str:
         return self.modem_config.name
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            if self._modem is None and not self._open():
+            if self._modem is None and not self.open():
                 self.stopping.wait(REOPEN_DELAY_SECONDS)
                 continue
             seen = self.work.generation
-            job = self.store.claim_next_job(self.name_, now_utc())
-            if job is None:
+            if not self.run_once():
                 self.work.wait(seen, self._idle_timeout())
-                continue
-            with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.name_):
-                try:
-                    self._run_job(job)
-                except Exception:  # supervisor boundary: never let one job stop the modem
-                    log.exception("job.crashed")
-                    self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
         self._close()
+
+    def run_once(self) -> bool:
+        """Send the most urgent due job, if there is one and the modem is open. Returns
+        whether a job was taken. The thread's loop calls this; tests call it directly."""
+        if self._modem is None:
+            return False
+        job = self.store.claim_next_job(self.modem_name, now_utc())
+        if job is None:
+            return False
+        with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.modem_name):
+            try:
+                self._run_job(job)
+            except Exception:  # supervisor boundary: never let one job stop the modem
+                log.exception("job.crashed")
+                self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
+        return True
 
     def _idle_timeout(self) -> float:
         due = self.store.next_due_time()
@@ -106,7 +114,8 @@ class ModemRunner(threading.Thread):
             return IDLE_WAIT_SECONDS
         return min(IDLE_WAIT_SECONDS, max(0.05, (due - now_utc()).total_seconds()))
 
-    def _open(self) -> bool:
+    def open(self) -> bool:
+        """Open and probe the modem; on failure mark it down. Returns whether it is ready."""
         try:
             self._modem = self.open_modem()
             self._modem.probe()
@@ -114,18 +123,18 @@ class ModemRunner(threading.Thread):
             if self._modem is not None:
                 self._modem.close()
                 self._modem = None
-            self.store.set_modem_state(self.name_, self.modem_config.device, "down", str(exc))
-            log.error("modem.down", modem=self.name_, reason=str(exc))
+            self.store.set_modem_state(self.modem_name, self.modem_config.device, "down", str(exc))
+            log.error("modem.down", modem=self.modem_name, reason=str(exc))
             return False
-        self.store.set_modem_state(self.name_, self.modem_config.device, "ready")
-        log.info("modem.ready", modem=self.name_)
+        self.store.set_modem_state(self.modem_name, self.modem_config.device, "ready")
+        log.info("modem.ready", modem=self.modem_name)
         return True
 
     def _close(self) -> None:
         if self._modem is not None:
             self._modem.close()
             self._modem = None
-        self.store.set_modem_state(self.name_, self.modem_config.device, "stopped")
+        self.store.set_modem_state(self.modem_name, self.modem_config.device, "stopped")
 
     def _run_job(self, job: Job) -> None:
         directory = self.directory()
@@ -155,7 +164,7 @@ class ModemRunner(threading.Thread):
             log.warning("job.failed", outcome="document_error")
             self._file_document(job)
             return
-        attempt_id = self.store.start_attempt(job, self.name_, number, len(transmission.pages), now_utc())
+        attempt_id = self.store.start_attempt(job, self.modem_name, number, len(transmission.pages), now_utc())
         self._archive(job, attempt_id, transmission.pages)
         log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id)
         assert self._modem is not None
@@ -167,8 +176,8 @@ class ModemRunner(threading.Thread):
         except ModemUnavailable as exc:
             self._modem.close()
             self._modem = None
-            self.store.set_modem_state(self.name_, self.modem_config.device, "down", str(exc))
-            log.error("modem.down", modem=self.name_, reason=str(exc))
+            self.store.set_modem_state(self.modem_name, self.modem_config.device, "down", str(exc))
+            log.error("modem.down", modem=self.modem_name, reason=str(exc))
             # The modem's fault, not the job's: it waits for a working modem and keeps its tries.
             self.store.finish_attempt(
                 attempt_id, job, AttemptEnd(Outcome.MODEM_ERROR.value, f"the modem failed: {exc}; queued again",
@@ -204,7 +213,7 @@ class ModemRunner(threading.Thread):
     def _record_without_call(self, job: Job, outcome: Outcome, reason: str) -> None:
         now = now_utc()
         decision = decide(outcome, job.attempts + 1, self.config.retry, now)
-        attempt_id = self.store.start_attempt(job, self.name_, job.number, 0, now)
+        attempt_id = self.store.start_attempt(job, self.modem_name, job.number, 0, now)
         self.store.finish_attempt(
             attempt_id, job, AttemptEnd(outcome.value, reason, None, 0, 0, None),
             job_state=decision.state, next_attempt=decision.next_attempt,

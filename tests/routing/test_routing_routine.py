@@ -12,7 +12,8 @@ from routing.message_types import MessageType
 from routing.routine import DEFAULT_PRIORITIES, ROUTINE, rules_markdown
 
 RULES_MD = Path(__file__).resolve().parents[2] / "routing" / "RULES.md"
-SOURCE = Path("/work/shared/domain/reservrutin-mina-planer.sv.txt")
+# shared/ lies beside the checkout, for developers and CI alike.
+SOURCE = Path(__file__).resolve().parents[3] / "shared" / "domain" / "reservrutin-mina-planer.sv.txt"
 
 
 def test_rules_md_shows_the_tables_the_code_applies() -> None:
