@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from routing.message_types import MessageType
+from routing.numbers import DialRule
+
 DEFAULT_CONFIG = Path("/etc/faxd/faxd.toml")
 SIMULATED = "simulated"
 
@@ -66,7 +69,8 @@ class Config:
     directory: Path
     station: StationConfig
     modems: tuple[ModemConfig, ...]
-    dial_prefix: str = ""
+    dial_rule: DialRule = field(default_factory=DialRule)
+    priorities: Mapping[MessageType, int] = field(default_factory=dict)  # overrides of the routine's defaults
     retry: RetryConfig = field(default_factory=RetryConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     log_format: str = "logfmt"  # or "json"
@@ -151,9 +155,20 @@ class _Reader:
         log_format = logging.get("format", "logfmt")
         if log_format not in ("logfmt", "json"):
             raise self.fail("logging.format", f"must be 'logfmt' or 'json', not {log_format!r}")
-        prefix = dialing.get("outside_line_prefix", "")
-        if not isinstance(prefix, str) or not all(c.isdigit() or c in ",W" for c in prefix):
-            raise self.fail("dialing.outside_line_prefix", "may hold only digits, ',' (pause) and 'W' (wait for tone)")
+        try:
+            dial_rule = DialRule(
+                outside_line_prefix=str(dialing.get("outside_line_prefix", "")),
+                pause_after_prefix=str(dialing.get("pause_after_prefix", "")),
+            )
+        except ValueError as exc:
+            raise self.fail("dialing", str(exc)) from None
+        priorities: dict[MessageType, int] = {}
+        for code, value in self.table(raw, "priorities", required=False).items():
+            message_type = MessageType.from_code(code)
+            if message_type is None:
+                known = ", ".join(t.code for t in MessageType)
+                raise self.fail(f"priorities.{code}", f"is not a message type code; known: {known}")
+            priorities[message_type] = int(self.number({code: value}, f"priorities.{code}", 0))
         return Config(
             source=self.path,
             spool=self.path_value(paths, "paths.spool"),
@@ -165,7 +180,8 @@ class _Reader:
                 callback=self.string(station, "station.callback"),
             ),
             modems=modems,
-            dial_prefix=prefix,
+            dial_rule=dial_rule,
+            priorities=priorities,
             retry=RetryConfig(
                 max_attempts=int(self.number(retry, "retry.max_attempts", 3, minimum=1)),
                 delay_seconds=self.number(retry, "retry.delay_seconds", 120.0),

@@ -25,7 +25,7 @@ from faxd.intake import Intake
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import DocumentState, Store, now_utc
 from faxd.systemd import notify
-from routing.directory import Directory
+from routing.directory import Directory, dial_string
 from routing.errors import DirectoryInvalid
 from spool.claim import file_away
 from spool.folders import SpoolFolders
@@ -102,10 +102,11 @@ class Daemon:
         directory = self.directory.current()
         # The simulated remote answers each number with the station id the directory
         # expects for it, so the station check passes as it would with the real units.
-        expected = {u.fax: u.station_id for u in directory.units.values() if u.station_id}
+        expected = {dial_string(u, self.config.dial_rule): u.station_id
+                    for u in directory.units.values() if u.station_id}
         simulator = SimulatedModem(
             csi=modem.simulator_csi or "+46 40 628 04 99",
-            csi_for_number=lambda number: expected.get(number[len(self.config.dial_prefix):]),
+            csi_for_number=expected.get,
             out_dir=self.config.state / "simulator" / modem.name,
             speed=modem.simulator_speed,
         )

@@ -42,7 +42,8 @@ def route_document(path: Path, sidecar: Path | None, config: Config, directory: 
     """
     facts = inspect(path, sidecar, max_bytes=config.limits.max_document_bytes, max_pages=config.limits.max_pages)
     meta = DocumentMeta.from_fields(facts.fields)
-    return RoutedDocument(facts, meta, route(meta, directory, page_one_text=facts.page_one_text))
+    chosen = route(meta, directory, page_one_text=facts.page_one_text, priorities=config.priorities)
+    return RoutedDocument(facts, meta, chosen)
 
 
 @dataclass(frozen=True, slots=True)

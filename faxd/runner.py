@@ -21,7 +21,7 @@ from faxd.imaging import DocumentRenderError, render_pdf_isolated, write_tiff
 from faxd.prepare import prepare
 from faxd.retry import decide
 from faxd.store import AttemptEnd, DocumentState, Job, JobState, Store, now_utc
-from routing.directory import DialRule, Directory, dial_string
+from routing.directory import Directory, dial_string
 from spool.claim import file_away
 from spool.folders import SpoolFolders
 
@@ -150,7 +150,7 @@ class ModemRunner(threading.Thread):
             # Always dial the directory's current number, and leave a trace of the change.
             self.store.update_job_number(job.id, unit.fax, directory.version, "the directory changed the number")
             log.info("job.number_changed", directory_version=directory.version)
-        number = dial_string(unit, DialRule(outside_line_prefix=self.config.dial_prefix))
+        number = dial_string(unit, self.config.dial_rule)
         sent_at = now_utc().astimezone()
         try:
             transmission = prepare(

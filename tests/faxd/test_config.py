@@ -82,3 +82,21 @@ def test_config_path_prefers_flag_then_environment(monkeypatch: pytest.MonkeyPat
     assert config_path(None) == Path("/tmp/env.toml")
     monkeypatch.delenv("FAXD_CONFIG")
     assert config_path(None) == Path("/etc/faxd/faxd.toml")
+
+
+def test_dialing_rule_and_priorities_are_read(tmp_path: Path) -> None:
+    """A PBX prefix with a pause, and a per-type priority override."""
+    from routing.message_types import MessageType
+
+    config = load_config(write(tmp_path, GOOD + '[dialing]\noutside_line_prefix = "0"\npause_after_prefix = ","\n'
+                               "[priorities]\nsip = 5\n"))
+    assert config.dial_rule.outside_line_prefix == "0" and config.dial_rule.pause_after_prefix == ","
+    assert config.priorities == {MessageType.SIP: 5}
+
+
+def test_unknown_priority_type_and_bad_dial_prefix_are_named(tmp_path: Path) -> None:
+    """A misspelt message type code or an undialable prefix names its key."""
+    with pytest.raises(ConfigError, match=r"\[priorities.akutbladet\] is not a message type code"):
+        load_config(write(tmp_path, GOOD + "[priorities]\nakutbladet = 1\n"))
+    with pytest.raises(ConfigError, match=r"\[dialing\] outside_line_prefix"):
+        load_config(write(tmp_path, GOOD + '[dialing]\noutside_line_prefix = "0-"\n'))
