@@ -51,8 +51,15 @@ class ModemConfig:
 
 @dataclass(frozen=True, slots=True)
 class RetryConfig:
+    """When to try a recipient again. The delays follow HylaFAX's long-proven defaults
+    (JobReqBusy 180 s, JobReqNoAnswer 300 s): a busy machine frees up soon, an
+    unanswered one may be switched off."""
+
     max_attempts: int = 3
-    delay_seconds: float = 120.0  # before another try after busy/no answer/line trouble
+    delay_seconds: float = 120.0  # after line or protocol trouble
+    busy_delay_seconds: float = 180.0
+    no_answer_delay_seconds: float = 300.0
+    deadline_hours: float = 24.0  # a recipient not reached by then is left for follow-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +192,9 @@ class _Reader:
             retry=RetryConfig(
                 max_attempts=int(self.number(retry, "retry.max_attempts", 3, minimum=1)),
                 delay_seconds=self.number(retry, "retry.delay_seconds", 120.0),
+                busy_delay_seconds=self.number(retry, "retry.busy_delay_seconds", 180.0),
+                no_answer_delay_seconds=self.number(retry, "retry.no_answer_delay_seconds", 300.0),
+                deadline_hours=self.number(retry, "retry.deadline_hours", 24.0),
             ),
             limits=LimitsConfig(
                 max_document_bytes=int(self.number(limits, "limits.max_document_mb", 50, minimum=1) * 1024 * 1024),

@@ -195,7 +195,7 @@ class ModemRunner(threading.Thread):
 
     def _finish(self, job: Job, attempt_id: int, result: CallResult) -> None:
         now = now_utc()
-        decision = decide(result.outcome, job.attempts + 1, self.config.retry, now)
+        decision = decide(result.outcome, job.attempts + 1, self.config.retry, now, job.created)
         reason = result.reason if not decision.note else f"{result.reason}; {decision.note}"
         self.store.finish_attempt(
             attempt_id, job,
@@ -212,7 +212,7 @@ class ModemRunner(threading.Thread):
 
     def _record_without_call(self, job: Job, outcome: Outcome, reason: str) -> None:
         now = now_utc()
-        decision = decide(outcome, job.attempts + 1, self.config.retry, now)
+        decision = decide(outcome, job.attempts + 1, self.config.retry, now, job.created)
         attempt_id = self.store.start_attempt(job, self.modem_name, job.number, 0, now)
         self.store.finish_attempt(
             attempt_id, job, AttemptEnd(outcome.value, reason, None, 0, 0, None),

@@ -141,6 +141,7 @@ class Job:
     attempts: int
     directory_version: str
     document_pages: int
+    created: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +264,8 @@ class Store:
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT j.id, j.document_id, d.path, d.sha256, d.message_type, d.sender, j.recipient,"
-                 " j.recipient_name, j.number, j.priority, j.attempts, j.directory_version, d.pages"
-                " FROM jobs j JOIN documents d ON d.id = j.document_id"
+                 " j.recipient_name, j.number, j.priority, j.attempts, j.directory_version, d.pages,"
+                " j.created FROM jobs j JOIN documents d ON d.id = j.document_id"
                 " WHERE j.state = ? AND j.next_attempt <= ? ORDER BY j.priority, j.next_attempt, j.seq LIMIT 1",
                 (JobState.QUEUED, iso(now)),
             ).fetchone()
@@ -272,7 +273,7 @@ class Store:
                 return None
             conn.execute("UPDATE jobs SET state = ?, updated = ? WHERE id = ?", (JobState.ACTIVE, iso(now), row[0]))
         return Job(row[0], row[1], Path(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
-                   row[11], row[12])
+                   row[11], row[12], datetime.fromisoformat(row[13]))
 
     def next_due_time(self) -> datetime | None:
         row = self._conn().execute(

@@ -124,6 +124,8 @@ callback = "040-628 04 00"
 [retry]
 max_attempts = 3
 delay_seconds = 0.2
+busy_delay_seconds = 0.2
+no_answer_delay_seconds = 0.2
 [[modem]]
 name = "m0"
 device = "{self.device}"

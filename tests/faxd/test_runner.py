@@ -36,7 +36,7 @@ class Site:
         config_file.write_text(
             '[paths]\nspool = "spool"\nstate = "state"\ndirectory = "directory.csv"\n'
             '[station]\ntsi = "+46 40 628 04 00"\nheader_name = "Test"\ncallback = "040-628 04 00"\n'
-            "[retry]\nmax_attempts = 2\ndelay_seconds = 0\n"
+            "[retry]\nmax_attempts = 2\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
             '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
         )
         self.config = load_config(config_file)
