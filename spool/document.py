@@ -19,20 +19,11 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from routing.document import FIELD_KEYS
+
 # The keys of the document contract, as they stand in the PDF's /Info dictionary
-# (without the slash) and in a sidecar.
-CONTRACT_KEYS = (
-    "FaxdType",
-    "FaxdPart",
-    "FaxdSender",
-    "FaxdMunicipality",
-    "FaxdOutpatient",
-    "FaxdWard",
-    "FaxdParticipants",
-    "FaxdAlso",
-    "FaxdEventDate",
-    "FaxdReference",
-)
+# (without the slash) and in a sidecar; routing owns the contract.
+CONTRACT_KEYS = FIELD_KEYS
 
 # pypdf reports recoverable damage through the logging module; we judge by exceptions.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
