@@ -7,14 +7,49 @@ cannot be used at all raises ``ModemUnavailable``.
 
 Logging: debug events for each frame (``t30.frame_sent``/``t30.frame_received``), info
 events for the call (``modem.call_started``, ``modem.call_ended``). Frame logs name the
-FCF only: no page content and no FIF ever reaches the log.
+FCF only: no page content and no FIF ever reaches the log. With ``trace_dir`` set, each
+call also writes a protocol trace file there (AT commands, responses, decoded frames,
+timings; page data by size only): for people debugging a line, never the journal.
+
+Outcomes (``CallResult.outcome``; stable codes, stored in the confirmation log; the
+``reason`` says in words what happened and, where it helps, what to check):
+
+=====================  =====================================================================
+outcome                when
+=====================  =====================================================================
+confirmed              every page got MCF (or RTP/PIP, which confirm the page, T.30
+                       5.3.6.1.5; with ECM: every block of every page got MCF)
+busy                   the dial ended in BUSY
+no_answer              the dial ended in NO ANSWER (nobody picked up within T0)
+no_dialtone            the modem found no dial tone: the phone line to the modem
+no_carrier             answered, but no carrier at all (NO CARRIER on the dial)
+not_a_fax              answered, but no DIS within T1 (35 s), +FCERROR on the dial, or a DIS
+                       that says it cannot receive
+training_failed        FTT at every rate down to ``min_bit_rate``, no common rate at or above
+                       it, or no response to DCS/TCF after 3 tries
+station_mismatch       station check ``strict``: the CSI (or no CSI) is not the expected
+                       station; DCN before page 1, the reason names expected and seen
+remote_disconnected    the remote sent DCN, or asked for an operator (PIN/PIP); pages
+                       confirmed so far stand (``pages_confirmed``)
+page_rejected          RTN for the same page more than ``max_page_resends`` times, or an
+                       ECM block still incomplete after CTC at the lowest rate (EOR/ERR)
+protocol_error         the remote broke T.30, or a command got no valid response after
+                       3 tries (T4), or stayed not ready (RNR) beyond T5
+modem_error            the modem refused a command or stopped answering mid-call
+=====================  =====================================================================
+
+Station check ``warn`` does not change the outcome: ``CallResult.warnings`` and the
+reason record the mismatch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -32,10 +67,12 @@ from drivers.modem import (
 from drivers.page import FaxPage, Resolution
 from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
 from drivers.t4 import Coding, encode_page
+from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
 from drivers.t30.errors import RemoteProtocolError
 from drivers.t30.events import (
     Action,
+    BlockSent,
     CallAnswered,
     ConfirmPage,
     Disconnect,
@@ -45,14 +82,16 @@ from drivers.t30.events import (
     PageSent,
     ReceiveFrames,
     ReceiveTimeout,
+    SendBlock,
     SendFrames,
     SendPage,
     SendTraining,
     Silence,
     TrainingSent,
 )
-from drivers.t30.frames import BitRate, Frame, PageCoding, decode
-from drivers.t31 import ModemError, T31Link
+from drivers.t30.frames import FCF, MAX_BLOCK_FRAMES, BitRate, FCDFrame, Frame, PageCoding, decode
+from drivers.t30.hdlc import frame_block
+from drivers.t31 import ModemError, ProtocolTrace, T31Link
 
 logger = structlog.get_logger("drivers.class1")
 
@@ -101,7 +140,28 @@ class Class1Modem:
         command_timeout: float = 5.0,
         dial_timeout: float = 90.0,
         rtscts: bool = True,
+        trace_dir: Path | None = None,
+        min_bit_rate: int = 2400,
+        max_page_resends: int = 2,
+        ecm: bool = True,
+        max_coding: PageCoding = PageCoding.MMR,
+        ecm_frame_size: int = 256,
     ) -> None:
+        """``trace_dir``: write a protocol trace file per call there (off by default).
+        ``min_bit_rate``: FTT fallback gives up below this rate (TRAINING_FAILED).
+        ``max_page_resends``: how often a page is sent again after RTN (then PAGE_REJECTED).
+        ``ecm``: use error correction when the remote offers it; ``max_coding`` caps the
+        coding (MMR needs ECM); ``ecm_frame_size`` is 256 or 64 octets.
+        """
+        if ecm_frame_size not in negotiation.ECM_FRAME_SIZES:
+            raise ValueError(f"an ECM frame is 256 or 64 octets, not {ecm_frame_size}")
+        self.trace_dir = trace_dir
+        self.min_bit_rate = min_bit_rate
+        self.max_page_resends = max_page_resends
+        self.ecm = ecm
+        self.max_coding = max_coding
+        self.ecm_frame_size = ecm_frame_size
+        self._calls = 0
         self.name = name or device
         self.device = device
         self.speed = speed
@@ -126,16 +186,29 @@ class Class1Modem:
         number = dial_string(request.number)
         link = self._prepare()
         self._log.info("modem.call_started", pages=len(request.pages))
+        trace = self._open_trace()
+        link.trace = trace
+        result: CallResult | None = None
         try:
             result = self._call(link, request, number, on_page_confirmed)
         finally:
             self._hang_up(link)
+            link.trace = None
+            if trace is not None:
+                if result is not None:
+                    trace.line(f"outcome {result.outcome.value}: {result.reason}")
+                trace.close()
+        if trace is not None:
+            result = dataclasses.replace(result, trace_path=trace.path)
         self._log.info(
             "modem.call_ended",
             outcome=result.outcome.value,
             reason=result.reason,
             pages_confirmed=result.pages_confirmed,
             bit_rate=result.bit_rate,
+            ecm=result.ecm,
+            coding=result.coding,
+            warnings=len(result.warnings),
         )
         return result
 
@@ -145,6 +218,21 @@ class Class1Modem:
         Raises ``ModemUnavailable`` as ``send`` would.
         """
         self._hang_up(self._prepare())
+
+    def _open_trace(self) -> ProtocolTrace | None:
+        """Returns a new trace file for one call, or None when tracing is off."""
+        if self.trace_dir is None:
+            return None
+        self._calls += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
+        path = self.trace_dir / f"{stamp}-{safe}-{self._calls:04d}.trace"
+        try:
+            return ProtocolTrace(path, title=f"faxd Class 1 call on {self.name} ({self.device})")
+        except OSError as exc:
+            # A trace is a debugging aid: the call goes ahead without one.
+            self._log.warning("modem.trace_unavailable", error=str(exc))
+            return None
 
     def close(self) -> None:
         if self._port is not None:
@@ -217,8 +305,14 @@ class Class1Modem:
             fine=any(page.resolution is Resolution.FINE for page in request.pages),
             expected_remote_id=request.expected_remote_id,
             rates=self._rates,
+            station_check=negotiation.StationCheck(request.station_check.value),
+            min_bit_rate=self.min_bit_rate,
+            max_page_resends=self.max_page_resends,
+            ecm=self.ecm if request.ecm is None else request.ecm and self.ecm,
+            max_coding=self.max_coding,
+            ecm_frame_size=self.ecm_frame_size,
         )
-        runner = _CallRunner(link, request.pages, on_page_confirmed, self._log)
+        runner = _CallRunner(link, request.pages, on_page_confirmed, self._log, link.trace)
         final = runner.run(engine)
         settings = engine.settings
         return CallResult(
@@ -228,6 +322,9 @@ class Class1Modem:
             pages_sent=engine.pages_sent,
             pages_confirmed=engine.pages_confirmed,
             bit_rate=settings.bit_rate.bps if settings is not None else None,
+            warnings=engine.warnings,
+            ecm=settings.ecm if settings is not None else None,
+            coding=settings.coding.value if settings is not None else None,
         )
 
 
@@ -240,13 +337,21 @@ class _CallRunner:
         pages: Sequence[FaxPage],
         on_page_confirmed: PageConfirmed | None,
         log: structlog.typing.FilteringBoundLogger,
+        trace: ProtocolTrace | None = None,
     ) -> None:
         self.link = link
+        self._trace = trace
         self.pages = pages
         self.on_page_confirmed = on_page_confirmed
         self.log = log
         self.connected = True  # after ATD's CONNECT the DCE is receiving HDLC already
         self.last_was_receive = True
+        self._coded: dict[tuple[int, PageCoding, bool, int], bytes] = {}
+
+    def trace(self, text: str) -> None:
+        """Writes a line to the call's protocol trace, if there is one."""
+        if self._trace is not None:
+            self._trace.line(text)
 
     def run(self, engine: T30Sender, first: Event | None = None) -> Disconnect:
         """Returns the engine's final ``Disconnect``; ``first`` is the first event to feed
@@ -275,6 +380,7 @@ class _CallRunner:
         if isinstance(action, SendFrames):
             for frame in action.frames:
                 self.log.debug("t30.frame_sent", fcf=frame.fcf.name)
+                self.trace(f"T.30 sent {frame!r}")
             self.link.send_frames([frame.encode() for frame in action.frames])
             self.last_was_receive = False
             return None
@@ -296,8 +402,11 @@ class _CallRunner:
             # After a TCF or page at this rate V.17 may use short training (T.30 Annex C note).
             self.link.send_data(modulation_code(action.bit_rate, long_training=False), data, bps=action.bit_rate.bps)
             self.log.debug("modem.page_sent", page=action.index, octets=len(data))
+            self.trace(f"page {action.index + 1} sent: {len(data)} octets {action.coding.value}")
             self.last_was_receive = False
             return PageSent(action.index)
+        if isinstance(action, SendBlock):
+            return self.send_block(action)
         if isinstance(action, ConfirmPage):
             self.log.info("t30.page_confirmed", page=action.index)
             if self.on_page_confirmed is not None:
@@ -320,6 +429,7 @@ class _CallRunner:
                 self.log.debug("t30.frame_undecodable", error=str(exc))
                 continue
             self.log.debug("t30.frame_received", fcf=frame.fcf.name)
+            self.trace(f"T.30 received {frame!r}")
             frames.append(frame)
         return FramesReceived(tuple(frames)) if frames else ReceiveTimeout()
 
@@ -327,10 +437,56 @@ class _CallRunner:
         """Returns page ``action.index`` coded for the line: resolution matched to the DCS,
         each line filled to the minimum scan time (T.4 4.1.3), RTC at the end.
         """
-        page = self.pages[action.index]
-        pixels = _at_resolution(page, fine=action.fine)
         min_bits = action.bit_rate.bps * action.min_scan_ms // 1000  # SpanDSP t30.c
-        return encode_page(pixels, _CODINGS[action.coding], min_bits_per_line=min_bits)
+        return self.coded(action.index, action.coding, fine=action.fine, min_bits=min_bits)
+
+    def coded(self, index: int, coding: PageCoding, *, fine: bool, min_bits: int) -> bytes:
+        """Returns page ``index`` coded (and keeps it: ECM resends and RTN use it again).
+
+        MR uses K = 4 at fine and 2 at normal resolution (T.4 4.2.1.3.4).
+        """
+        key = (index, coding, fine, min_bits)
+        if key not in self._coded:
+            pixels = _at_resolution(self.pages[index], fine=fine)
+            k = 4 if fine else 2
+            self._coded[key] = encode_page(pixels, _CODINGS[coding], k=k, min_bits_per_line=min_bits)
+        return self._coded[key]
+
+    def send_block(self, action: SendBlock) -> BlockSent:
+        """Sends one ECM block as HDLC frames after ``AT+FTM`` (T.4 Annex A); returns
+        ``BlockSent`` with the block's frame count and whether it ends the page.
+
+        No fill in ECM: the scan line time does not apply (T.30 Table 2 note).
+        """
+        data = self.coded(action.index, action.coding, fine=action.fine, min_bits=0)
+        size = action.frame_size
+        total = max(1, -(-len(data) // size))
+        first = action.block * MAX_BLOCK_FRAMES
+        count = min(MAX_BLOCK_FRAMES, total - first)
+        if count <= 0:
+            raise AssertionError(f"page {action.index} has no block {action.block}")
+        numbers = range(count) if action.frames is None else action.frames
+        frames = []
+        for number in numbers:
+            start = (first + number) * size
+            # The last frame is padded with zeros to full size, as most receivers expect
+            # (SpanDSP t30.c); zeros after RTC/EOFB are fill to the decoder.
+            chunk = data[start : start + size].ljust(size, b"\0")
+            frames.append(FCDFrame(number=number, data=chunk).encode())
+        rcp = Frame(fcf=FCF.RCP, final=False).encode()  # 3 RCP (T.4 A.3.6.2)
+        rate = action.bit_rate
+        # About 200 ms of flags first, so the receiver's HDLC is in step before frame 0.
+        opening = max(8, rate.bps // 40)
+        stream = frame_block([*frames, rcp, rcp, rcp], opening_flags=opening)
+        self.link.send_data(modulation_code(rate, long_training=action.long_training), stream, bps=rate.bps)
+        page_end = first + count >= total
+        self.log.debug("modem.block_sent", page=action.index, block=action.block, frames=len(frames))
+        self.trace(
+            f"ECM page {action.index + 1} block {action.block}: {len(frames)} of {count} frames "
+            f"({size} octets), {len(stream)} octets on the line{', page end' if page_end else ''}"
+        )
+        self.last_was_receive = False
+        return BlockSent(action.index, action.block, count, page_end)
 
 
 def _answers_at(link: T31Link) -> bool:

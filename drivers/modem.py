@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from drivers.page import FaxPage
@@ -33,6 +34,18 @@ class Outcome(enum.StrEnum):
     MODEM_ERROR = "modem_error"
 
 
+class StationCheck(enum.StrEnum):
+    """What a driver does when the remote's CSI is not ``CallRequest.expected_remote_id``.
+
+    The compare takes digits and '+' only, the country code written either way
+    ("+46 40 628 04 10" is "040-628 04 10").
+    """
+
+    STRICT = "strict"  # mismatch, or no CSI: DCN before page 1, STATION_MISMATCH
+    WARN = "warn"  # send anyway; CallResult.warnings and the reason record the mismatch
+    OFF = "off"  # no compare
+
+
 @dataclass(frozen=True, slots=True)
 class Station:
     """Our own identity on the line."""
@@ -46,6 +59,8 @@ class CallRequest:
     number: str  # the dial string, already checked against the directory
     pages: Sequence[FaxPage]  # cover sheet first
     expected_remote_id: str | None = None  # CSI the directory expects, if it knows one
+    station_check: StationCheck = StationCheck.STRICT
+    ecm: bool | None = None  # False: never use ECM on this call; None: the modem's setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,10 @@ class CallResult:
     pages_sent: int = 0
     pages_confirmed: int = 0  # pages that got MCF, counted from the first page of the request
     bit_rate: int | None = None
+    warnings: tuple[str, ...] = ()  # the call went on, but a person should know (station check "warn")
+    ecm: bool | None = None  # whether error correction (T.30 Annex A) was used; None before DCS
+    coding: str | None = None  # "MH", "MR" or "MMR"; None before DCS
+    trace_path: Path | None = None  # the protocol trace of this call, if the driver wrote one
 
     @property
     def confirmed(self) -> bool:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
 
 from drivers.at import (
     CAN,
@@ -39,6 +42,30 @@ class ModemError(DriverError):
     """The modem answered a command with something T.31 does not allow there."""
 
 
+class ProtocolTrace:
+    """A per-call protocol trace file: one line per AT command, response, frame and data
+    transfer, stamped with seconds since the call started (wall time in the header).
+
+    For people debugging a line; never the journal. Page data itself is not written,
+    only its size.
+    """
+
+    def __init__(self, path: Path, *, title: str) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: TextIO = path.open("x", encoding="utf-8")  # never overwrite another call's
+        self._start = time.monotonic()
+        self._file.write(f"# {title}, started {datetime.now(UTC).isoformat(timespec='milliseconds')}\n")
+
+    def line(self, text: str) -> None:
+        """Writes one stamped line."""
+        if not self._file.closed:
+            self._file.write(f"{time.monotonic() - self._start:9.3f} {text}\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class T31Link:
     """Class 1 commands on one open port."""
 
@@ -47,6 +74,11 @@ class T31Link:
         self.command_timeout = command_timeout
         self.reader = ModemReader()
         self.info: list[str] = []  # information lines of the last command
+        self.trace: ProtocolTrace | None = None
+
+    def _trace(self, text: str) -> None:
+        if self.trace is not None:
+            self.trace.line(text)
 
     # --- basic commands -------------------------------------------------------------
 
@@ -61,6 +93,7 @@ class T31Link:
         self.port.read(0)
         self.reader = ModemReader()
         self.port.write(f"AT{text}\r".encode("ascii"))
+        self._trace(f"> AT{text}")
         seconds = self.command_timeout if timeout is None else timeout
         result = self.wait_result(time.monotonic() + seconds)
         if result is None:
@@ -77,8 +110,10 @@ class T31Link:
         """Returns the next result code before ``deadline``, or None."""
         while (event := self.next_event(deadline)) is not None:
             if isinstance(event, Result):
+                self._trace(f"< {event.text}")
                 return event
             if isinstance(event, InfoText):
+                self._trace(f"< {event.text}")
                 self.info.append(event.text)
         return None
 
@@ -103,6 +138,7 @@ class T31Link:
         for frame in frames:
             final = len(frame) > 1 and frame[1] == CONTROL_FINAL
             self.port.write(stuff(frame) + END_OF_DATA)
+            self._trace(f"> HDLC {frame.hex(' ')} <DLE><ETX>")
             # 300 bit/s: each octet takes 27 ms on the line before the DCE answers.
             timeout = self.command_timeout + len(frame) * 8 / 300
             result = self.wait_result(time.monotonic() + timeout)
@@ -124,6 +160,7 @@ class T31Link:
         while True:
             if not connected:
                 self.port.write(b"AT+FRH=3\r")
+                self._trace("> AT+FRH=3")
                 result = self.wait_result(deadline)
                 if result is None:
                     self.abort_receive()
@@ -139,6 +176,7 @@ class T31Link:
                     self.abort_receive()
                 return frames
             frames.append(event)
+            self._trace(f"< HDLC {event.data.hex(' ')} <DLE><ETX> {event.result.value}")
             if event.result not in (ResultCode.OK, ResultCode.ERROR):
                 return frames  # NO CARRIER after the frame: the transmission is over
             if event.fcs_ok and event.data[1] == CONTROL_FINAL:
@@ -154,6 +192,7 @@ class T31Link:
         """
         self.expect(f"+FTM={code}", ResultCode.CONNECT)
         payload = stuff(data) + END_OF_DATA
+        self._trace(f"> data: {len(data)} octets ({len(data) * 8 / bps:.2f} s at {bps} bit/s) <DLE><ETX>")
         chunk = bps * WRITE_CHUNK_SECONDS // 8
         for start in range(0, len(payload), chunk):
             self.port.write(payload[start : start + chunk])
@@ -177,6 +216,7 @@ class T31Link:
     def abort_receive(self) -> None:
         """Stops a pending +FRH/+FRM: any character aborts it, the DCE then says OK."""
         self.port.write(bytes((CAN,)))
+        self._trace("> <CAN> (abort receive)")
         self.wait_result(time.monotonic() + 1.0)
         self.reader = ModemReader()  # whatever was half-parsed belongs to the aborted receive
 

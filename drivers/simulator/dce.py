@@ -3,32 +3,42 @@
 ``EmulatedDce`` is fed the bytes the host writes to the pty and answers through a
 ``write`` callback, as a Class 1 modem would (T.31 8.3; behaviour modelled on SpanDSP's
 ``t31.c``). Behind it sits an ``AnsweringFax`` per call. Line time is spent through a
-``pause`` callback, so the pty thread decides how real the pace is (``speed``).
+``pause`` callback, so the pty thread decides how real the pace is (``speed``); the DCE's
+own timers (the wait for a carrier after +FRH/+FRM, a wedge) are deadlines on ``clock``
+that the pty thread checks with ``deadline``/``expire``, so nothing here sleeps on them.
 
 Modes: COMMAND (AT lines, echo), HDLC_TX (+FTH: frames from the host), DATA_TX (+FTM:
 TCF or page data from the host), RECEIVE_WAIT (+FRH/+FRM with nothing on the line: any
-character aborts, T.31 8.3.4).
+character aborts with OK, T.31 8.3.4; no carrier before the deadline gives NO CARRIER;
+HDLC_TX and DATA_TX end with ERROR when the host stops sending), WEDGED (a scripted
+fault: every byte is ignored until the wedge ends).
+
+Command syntax (V.250 5): ``AT`` then basic commands (letter + number, ``&F``, ``Sn=v``)
+and extended ``+F`` commands separated by ``;``; ``D`` takes the rest of the line.
 """
 
 from __future__ import annotations
 
 import enum
-import re
+import math
+import time
 from collections import deque
 from collections.abc import Callable
 
 from drivers.at import CAN, END_OF_DATA, Unstuffer, stuff
 from drivers.modem import Outcome
-from drivers.simulator import wire
+from drivers.simulator import timing, wire
+from drivers.simulator.commands import CommandLine, Reply
 from drivers.simulator.remote import Answer, AnsweringFax, ReceivedCall, RemoteProfile
 
-#: V.21 channel 2 runs at 300 bit/s; a transmission starts with ~1 s of flags (T.30 5.3.1).
-V21_BPS = 300
-PREAMBLE_SECONDS = 1.0
-RING_SECONDS = 4.0  # ringing until the remote answers, at speed 1.0
-
-_FTM_CODES = "24,48,72,73,74,96,97,98,121,122,145,146"
-_IDENTITY = {"+FMI?": "faxd", "+FMM?": "faxd simulated Class 1 modem", "+FMR?": "1.0"}
+#: The DCE's wait for a carrier after +FRH/+FRM before NO CARRIER (a modem setting, not
+#: line time: not scaled by ``speed``).
+RECEIVE_TIMEOUT = 10.0
+#: A host that stops sending in the middle of +FTH/+FTM for this long is gone (crashed,
+#: unplugged): the DCE drops its carrier, says ERROR and takes commands again, as a real
+#: one does when its transmit buffer underruns. Without this, "AT" would be frame data
+#: forever after a host died mid-frame.
+TX_IDLE_SECONDS = 5.0
 
 
 class _Mode(enum.Enum):
@@ -36,6 +46,7 @@ class _Mode(enum.Enum):
     HDLC_TX = "hdlc_tx"
     DATA_TX = "data_tx"
     RECEIVE_WAIT = "receive_wait"
+    WEDGED = "wedged"
 
 
 class EmulatedDce:
@@ -48,30 +59,65 @@ class EmulatedDce:
         pause: Callable[[float], None],
         profile_for: Callable[[str], RemoteProfile],
         on_call_ended: Callable[[ReceivedCall], None],
+        close_line: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        receive_timeout: float = RECEIVE_TIMEOUT,
     ) -> None:
-        """``profile_for`` returns the remote that answers a dialled number."""
+        """``profile_for`` returns the remote that answers a dialled number;
+        ``close_line`` closes the pty (the ``close_after_page`` fault)."""
         self._write = write
         self._pause = pause
         self._profile_for = profile_for
         self._on_call_ended = on_call_ended
+        self._close_line = close_line or (lambda: None)
+        self._clock = clock
+        self.receive_timeout = receive_timeout
         self.call_count = 0
         self.call: AnsweringFax | None = None
         self._mode = _Mode.COMMAND
+        self._deadline: float | None = None
+        self._commands = CommandLine(self)
         self._reset()
 
-    # --- input ----------------------------------------------------------------------
+    # --- input and timers -----------------------------------------------------------
 
     def receive(self, data: bytes) -> None:
         """Handles bytes the host wrote."""
         while data:
+            if self._mode is _Mode.WEDGED:
+                return  # a wedged modem swallows everything, as a hung firmware does
             if self._mode is _Mode.COMMAND:
                 data = self._command_bytes(data)
             elif self._mode is _Mode.RECEIVE_WAIT:
-                self._mode = _Mode.COMMAND
-                self._respond("OK")  # T.31 8.3.4: any character aborts the receive
+                self._end_receive_wait()
+                self.result("OK")  # T.31 8.3.4: any character aborts the receive
                 data = data[1:]
             else:
                 data = self._data_bytes(data)
+        if self._mode in (_Mode.HDLC_TX, _Mode.DATA_TX):
+            self._deadline = self._clock() + TX_IDLE_SECONDS
+        elif self._mode is _Mode.COMMAND:
+            self._deadline = None
+
+    @property
+    def deadline(self) -> float | None:
+        """Returns when ``expire`` must be called (``clock`` time), or None."""
+        return self._deadline
+
+    def expire(self) -> None:
+        """Acts on a deadline that has passed: NO CARRIER for a receive, end of a wedge."""
+        if self._deadline is None or self._clock() < self._deadline:
+            return
+        if self._mode is _Mode.RECEIVE_WAIT:
+            self._end_receive_wait()
+            self.result("NO CARRIER")  # T.31 8.3.4/8.3.5: no carrier within the wait
+        elif self._mode in (_Mode.HDLC_TX, _Mode.DATA_TX):
+            self._mode = _Mode.COMMAND  # the host stopped mid-transmission: see TX_IDLE_SECONDS
+            self._deadline = None
+            self.result("ERROR")
+        elif self._mode is _Mode.WEDGED:
+            self._deadline = None
+            self._reset()  # the modem comes back as after a power cycle
 
     def hang_up(self, reason: str) -> None:
         """Ends the call in progress, if any (ATH, ATZ, host gone)."""
@@ -81,16 +127,78 @@ class EmulatedDce:
                 call.reason = f"{call.reason} ({reason})"
             self._on_call_ended(call.finished())
         self._rx_queue.clear()
+        self._in_burst = False
+
+    # --- used by the command interpreter --------------------------------------------
+
+    def result(self, code: str, *info: str) -> None:
+        """Writes information lines and a result code, verbose or numeric (V.250 5.7)."""
+        self._write(b"".join(b"\r\n" + line.encode("ascii") + b"\r\n" for line in info))
+        if self.verbose:
+            self._write(b"\r\n" + code.encode("ascii") + b"\r\n")
+        else:
+            self._write(_NUMERIC.get(code, "4").encode("ascii") + b"\r")
+
+    def echo_byte(self, byte: int) -> None:
+        if self.echo:
+            self._write(bytes((byte,)))
+
+    def factory_reset(self) -> None:
+        """ATZ / AT&F: on hook, echo and verbose results on (V.250 6.1)."""
+        self.hang_up("ATZ")
+        self._reset()
+
+    def silence(self, tens: int) -> None:
+        """+FTS/+FRS: stop or wait for silence, ``tens`` x 10 ms (T.31 8.3.1, 8.3.4)."""
+        self._pause(tens / 100)
+
+    def start_hdlc_tx(self) -> Reply:
+        """+FTH=3: CONNECT, then V.21 frames from the host (T.31 8.3.3)."""
+        if self.call is None:
+            return Reply.ERROR
+        self._tx_frames: list[bytes] = []
+        self._start_tx(_Mode.HDLC_TX)
+        self._pause(timing.V21_PREAMBLE_SECONDS)  # T.30 5.3.1: 1 s of flags first
+        return Reply.DONE
+
+    def start_data_tx(self, code: int) -> Reply:
+        """+FTM=<code>: CONNECT, then TCF or page data from the host (T.31 8.3.2)."""
+        if self.call is None or code not in wire.MODULATION_CODES:
+            return Reply.ERROR
+        self._tx_code = code
+        self._tx_data = bytearray()
+        self._pause(timing.training_seconds(code))
+        self._start_tx(_Mode.DATA_TX)
+        return Reply.DONE
+
+    def start_receive(self, hdlc: bool, code: int) -> Reply:
+        """+FRH=3 / +FRM=<code> (T.31 8.3.4, 8.3.5)."""
+        if self.call is None or (not hdlc and code not in wire.MODULATION_CODES):
+            return Reply.ERROR
+        if not self._rx_queue:
+            waited = self.call.host_listening()
+            if waited:
+                self._pause(timing.T4_SECONDS)  # the remote repeats after T4 of silence
+                self._rx_queue.append(list(waited))
+        if self._rx_queue and not hdlc:
+            return Reply.FCERROR  # the remote is sending V.21, not a high-speed carrier
+        if self._rx_queue:
+            self._deliver_frame()
+        else:
+            self._mode = _Mode.RECEIVE_WAIT
+            self._deadline = self._clock() + self.receive_timeout
+        return Reply.DONE
 
     # --- command mode ---------------------------------------------------------------
 
     def _reset(self) -> None:
         self._mode = _Mode.COMMAND
-        self._echo = True
+        self.echo = True
+        self.verbose = True
         self._line = bytearray()
         self._unstuffer = Unstuffer()
         self._tx_frame = bytearray()
-        self._tx_frames: list[bytes] = []
+        self._tx_frames = []
         self._tx_data = bytearray()
         self._tx_code = 0
         # Transmissions of the remote not yet read by the host: lists of frames.
@@ -100,12 +208,13 @@ class EmulatedDce:
     def _command_bytes(self, data: bytes) -> bytes:
         """Collects a command line; returns the bytes left after it if the mode changed."""
         for index, byte in enumerate(data):
-            if self._echo:
-                self._write(bytes((byte,)))
+            self.echo_byte(byte)
             if byte == 0x0D:
                 line = self._line.decode("ascii", errors="replace")
                 self._line.clear()
-                self._execute(line)
+                dial = self._commands.execute(line)
+                if dial is not None:
+                    self._dial(dial)
                 if self._mode is not _Mode.COMMAND:
                     return data[index + 1 :]
             elif byte == 0x08:
@@ -114,107 +223,50 @@ class EmulatedDce:
                 self._line.append(byte)
         return b""
 
-    def _respond(self, *lines: str) -> None:
-        self._write(b"".join(b"\r\n" + line.encode("ascii") + b"\r\n" for line in lines))
-
-    def _execute(self, line: str) -> None:
-        text = line.strip().upper().replace(" ", "")
-        if not text.startswith("AT"):
-            return  # V.250 5.2.1: a line without the AT prefix is ignored
-        body = text[2:]
-        info: list[str] = []
-        while body:
-            if body[0] == "D":
-                self._dial(body[1:])
-                return
-            if body[0] == "+":
-                command, _, body = body.partition(";")
-                result = self._extended(command, info)
-                if result != "OK":
-                    if result:
-                        self._respond(*info, result)
-                    return
-                continue
-            match = re.match(r"(&?[A-Z])(\d*)(=\d*|\?)?", body)
-            if match is None:
-                self._respond("ERROR")
-                return
-            body = body[match.end() :]
-            letter, value = match.group(1), match.group(2)
-            if letter == "Z":
-                self.hang_up("ATZ")
-                self._reset()
-            elif letter == "E":
-                self._echo = value != "0"
-            elif letter == "H":
-                self.hang_up("ATH")
-            elif letter == "I":
-                info.append(_IDENTITY["+FMM?"])
-            elif letter == "A":
-                self._respond("ERROR")  # answering calls is not simulated
-                return
-        self._respond(*info, "OK")
-
-    def _extended(self, command: str, info: list[str]) -> str:
-        """Runs one +F command; returns "OK", "ERROR", or "" if it already responded."""
-        name, _, value = command.partition("=")
-        if command in _IDENTITY:
-            info.append(_IDENTITY[command])
-        elif command == "+FCLASS?":
-            info.append("1")
-        elif name == "+FCLASS":
-            if value == "?":
-                info.append("0,1,1.0")
-            elif value not in ("0", "1", "1.0"):
-                return "ERROR"
-        elif value == "?" and name in ("+FTM", "+FRM"):
-            info.append(_FTM_CODES)
-        elif value == "?" and name in ("+FTH", "+FRH"):
-            info.append("3")
-        elif name in ("+FTS", "+FRS") and value.isdigit():
-            self._pause(int(value) / 100)
-        elif name == "+FTH" and value == "3" and self.call is not None:
-            self._tx_frames = []
-            self._start_tx(_Mode.HDLC_TX)
-            return ""
-        elif name == "+FTM" and value.isdigit() and int(value) in wire.MODULATION_CODES and self.call:
-            self._tx_code = int(value)
-            self._tx_data = bytearray()
-            self._start_tx(_Mode.DATA_TX)
-            return ""
-        elif name in ("+FRH", "+FRM") and self.call is not None:
-            if self._rx_queue and name == "+FRM":
-                return "+FCERROR"  # the remote is sending V.21, not a high-speed carrier
-            if self._rx_queue:
-                self._deliver_frame()
-            else:
-                self._mode = _Mode.RECEIVE_WAIT
-            return ""
-        elif name not in ("+FAR", "+FCL", "+FIT", "+FDD", "+FLO"):
-            return "ERROR"
-        return "OK"
+    def _end_receive_wait(self) -> None:
+        self._mode = _Mode.COMMAND
+        self._deadline = None
 
     # --- calls ----------------------------------------------------------------------
 
     def _dial(self, dial: str) -> None:
         number = dial.lstrip("TP").rstrip(";")
         if self.call is not None or not number:
-            self._respond("ERROR")
+            self.result("ERROR")
             return
         self.call_count += 1
         profile = self._profile_for(number)
         call = AnsweringFax(profile=profile, call_id=self.call_count, number=number)
-        self._pause(RING_SECONDS)
-        if profile.answer is not Answer.FAX:
-            call.outcome = Outcome.BUSY if profile.answer is Answer.BUSY else Outcome.NO_ANSWER
-            call.reason = f"simulated {profile.answer.value}"
-            self._on_call_ended(call.finished())
-            self._respond({Answer.BUSY: "BUSY", Answer.NO_ANSWER: "NO ANSWER"}[profile.answer])
+        if profile.wedge_after_page == 0 or profile.close_after_page == 0:
+            self.call = call
+            self._line_fault(profile)
+            return
+        answer = profile.answer
+        if answer is Answer.NO_DIALTONE:
+            self._end_unanswered(call, Outcome.NO_DIALTONE, "NO DIALTONE")
+            return
+        self._pause(timing.RING_SECONDS if answer is not Answer.NO_ANSWER else timing.T0_SECONDS)
+        if answer in _UNANSWERED:
+            outcome, code, extra = _UNANSWERED[answer]
+            self._pause(extra)
+            self._end_unanswered(call, outcome, code)
             return
         self.call = call
+        if answer is Answer.SILENT:
+            # V.21 flags but no frame before T1: CONNECT, then the carrier goes (T.31 8.3.5).
+            self.result("CONNECT")
+            self._pause(timing.T1_SECONDS)
+            self._write(END_OF_DATA)
+            self.result("NO CARRIER")
+            return
         self._rx_queue.append(call.identification())
         # After ATD the DCE reports CONNECT on V.21 flags and is receiving HDLC (T.31 8.3.5).
         self._deliver_frame()
+
+    def _end_unanswered(self, call: AnsweringFax, outcome: Outcome, code: str) -> None:
+        call.outcome, call.reason = outcome, f"simulated {call.profile.answer.value}"
+        self._on_call_ended(call.finished())
+        self.result(code)
 
     def _deliver_frame(self) -> None:
         """Sends the host the next frame of the remote's transmission (+FRH=3)."""
@@ -224,16 +276,42 @@ class EmulatedDce:
         self._in_burst = bool(frames)
         if not frames:
             self._rx_queue.popleft()
-        self._write(b"\r\nCONNECT\r\n")
-        self._pause((PREAMBLE_SECONDS if first else 0.0) + (len(frame) + 4) * 8 / V21_BPS)
-        self._write(stuff(frame + wire.fcs(frame)) + END_OF_DATA)
-        self._respond("OK")  # good FCS; for a final frame, the carrier has dropped
+        if first:
+            self._pause(timing.CARRIER_GAP_SECONDS)  # T.30 5.3.1: 75 ms between carriers
+        self.result("CONNECT")
+        self._pause((timing.V21_PREAMBLE_SECONDS if first else 0.0) + timing.v21_seconds(frame))
+        check = wire.fcs(frame)
+        bad = self.call is not None and self.call.corrupt(frame)
+        if bad:
+            check = bytes(octet ^ 0xFF for octet in check)
+        self._write(stuff(frame + check) + END_OF_DATA)
+        # T.31 8.3.5: OK for a good FCS (after a final frame: once the carrier is off),
+        # ERROR for a bad one.
+        self.result("ERROR" if bad else "OK")
+        if not self._rx_queue and self.call is not None and self.call.done:
+            self.hang_up("the remote sent DCN")  # its carrier is off: the call is over
 
     def _start_tx(self, mode: _Mode) -> None:
         self._mode = mode
+        self._deadline = self._clock() + TX_IDLE_SECONDS
         self._unstuffer = Unstuffer()
         self._tx_frame = bytearray()
-        self._respond("CONNECT")
+        self.result("CONNECT")
+
+    def _line_fault(self, profile: RemoteProfile) -> None:
+        """Wedges the modem or closes the pty, as the profile scripts for this point."""
+        call = self.call
+        assert call is not None
+        if profile.close_after_page == call.page_transmissions:
+            call.applied("close_after_page")
+            self.hang_up("the pty closed")
+            self._close_line()
+            return
+        call.applied("wedge_after_page")
+        self.hang_up("the modem wedged")
+        self._mode = _Mode.WEDGED
+        seconds = profile.wedge_seconds
+        self._deadline = math.inf if seconds is None else self._clock() + seconds
 
     # --- transmit modes -------------------------------------------------------------
 
@@ -259,28 +337,58 @@ class EmulatedDce:
         frame = bytes(self._tx_frame)
         self._tx_frame = bytearray()
         self._unstuffer = Unstuffer()
-        self._pause((len(frame) + 4) * 8 / V21_BPS)
+        self._pause(timing.v21_seconds(frame))
         final = len(frame) < 2 or frame[1] == wire.CONTROL_FINAL
         if frame:
             self._tx_frames.append(frame)
         if not final:
-            self._respond("CONNECT")  # ready for the next frame of this transmission
+            self.result("CONNECT")  # ready for the next frame of this transmission
             return
         self._mode = _Mode.COMMAND
         call = self.call
         if call is not None:
             reply = call.frames_received(self._tx_frames)
             if reply:
-                self._rx_queue.append(reply)
-            if call.done:
+                self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
+            if call.done and not reply:
                 self.hang_up("DCN")
-        self._respond("OK")
+        self.result("OK")
 
     def _end_data(self) -> None:
         self._mode = _Mode.COMMAND
-        if self.call is not None:
-            reply = self.call.data_received(self._tx_code, bytes(self._tx_data))
+        call = self.call
+        if call is not None:
+            before = call.page_transmissions
+            reply = call.data_received(self._tx_code, bytes(self._tx_data))
             if reply:
-                self._rx_queue.append(reply)
+                self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
+            page = call.page_transmissions
+            if page != before and page in (call.profile.wedge_after_page, call.profile.close_after_page):
+                self._tx_data = bytearray()
+                self._line_fault(call.profile)
+                return  # the host gets no OK: the modem is gone
         self._tx_data = bytearray()
-        self._respond("OK")
+        self.result("OK")
+
+
+#: Dial results for remotes that never get to phase B: outcome, result code, extra wait.
+_UNANSWERED = {
+    Answer.BUSY: (Outcome.BUSY, "BUSY", 0.0),
+    Answer.NO_ANSWER: (Outcome.NO_ANSWER, "NO ANSWER", 0.0),
+    Answer.NO_CARRIER: (Outcome.NO_CARRIER, "NO CARRIER", timing.T1_SECONDS),
+    # T.31 8.3.5: a signal that is not the expected V.21 carrier is +FCERROR.
+    Answer.VOICE: (Outcome.NOT_A_FAX, "+FCERROR", timing.VOICE_SECONDS),
+}
+
+#: V.250 5.7.1 numeric result codes (ATV0); +FCERROR is "+F4" (T.31 8.3.5).
+_NUMERIC = {
+    "OK": "0",
+    "CONNECT": "1",
+    "RING": "2",
+    "NO CARRIER": "3",
+    "ERROR": "4",
+    "NO DIALTONE": "6",
+    "BUSY": "7",
+    "NO ANSWER": "8",
+    "+FCERROR": "+F4",
+}

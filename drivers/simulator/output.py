@@ -1,7 +1,10 @@
 """What the simulated remote "prints": one directory per call.
 
 ``call-NNNN/pages.tif`` holds the received pages (multi-page, bilevel, CCITT G4) and
-``call-NNNN/summary.json`` describes the call. The summary is written last and atomically
+``call-NNNN/summary.json`` describes the call: number, caller's TSI, bit rate, resolution,
+coding, ECM, outcome and reason, the faults the profile scripted that actually happened,
+the response each page got (``page_results``, counted in ``page_outcomes``) and, for
+ECM, the frames sent again after PPR. The summary is written last and atomically
 (temporary file, fsync, ``os.replace``), so a watcher that sees it can trust the TIFF.
 """
 
@@ -46,6 +49,10 @@ def write_call(out_dir: Path, call: ReceivedCall) -> Path:
         "ecm": call.ecm,
         "outcome": call.outcome.value,
         "reason": call.reason,
+        "faults": list(call.faults),  # the scripted faults that happened (profiles.py names)
+        "page_outcomes": call.page_outcomes,  # e.g. {"mcf": 2, "rtn": 1}
+        "page_results": list(call.page_results),  # the response to each page, in order
+        "frames_resent": call.frames_resent,  # ECM: FCD frames received again after PPR
         "started": call.started.isoformat(),
         "ended": call.ended.isoformat(),
     }

@@ -8,6 +8,12 @@ We keep our own descriptor of the slave open for the simulator's whole life: oth
 whenever the host closes the port, reads on the master fail with EIO until it reopens,
 and the thread would have to poll. Stale output is harmless: the driver flushes input
 when it opens the port.
+
+The thread waits in ``select`` until the host writes, the DCE's next deadline (a
+receive's wait for carrier, the end of a wedge) or the idle timeout, whichever is first.
+The ``close_after_page`` fault closes the pty like an unplugged USB modem: the host's
+reads and writes fail with EIO; the thread then opens a new pty and points the link at
+it, so a daemon configured with the link finds the "replugged" modem again.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from pathlib import Path
 
 import structlog
 
-from drivers.simulator.dce import EmulatedDce
+from drivers.simulator.dce import RECEIVE_TIMEOUT, EmulatedDce
 from drivers.simulator.output import write_call
+from drivers.simulator.profiles import DEFAULT_KEY, number_key
 from drivers.simulator.remote import ReceivedCall, RemoteProfile
 
 logger = structlog.get_logger("drivers.simulator")
@@ -51,14 +58,18 @@ class SimulatedModem:
         profiles: Mapping[str, RemoteProfile] | None = None,
         csi_for_number: Callable[[str], str | None] | None = None,
         idle_timeout: float = 60.0,
+        receive_timeout: float = RECEIVE_TIMEOUT,
     ) -> None:
         """``speed`` scales line time: 0 no delays, 1 real pace.
 
         Who answers a dialled number (the dial string as the modem got it, e.g.
-        "0406280499" or "0,0406280499" with an outside-line prefix): ``profiles[number]``
-        if present, else the default remote with the CSI ``csi_for_number(number)``
-        returns, else the default remote with ``csi``. A call with no host activity for
-        ``idle_timeout`` seconds is dropped.
+        "0406280499" or "0,0406280499" with an outside-line prefix): ``profiles[number]``,
+        else ``profiles[digits]`` (the digits after the last ``,``: see
+        ``profiles.number_key``), else the default remote, ``profiles["*"]`` if present
+        or one with the CSI ``csi``; for the default, ``csi_for_number(number)`` may name
+        another CSI. A call with no host activity for ``idle_timeout`` seconds is
+        dropped; ``receive_timeout`` is how long +FRH/+FRM wait for a carrier before
+        NO CARRIER (a modem setting: not scaled by ``speed``).
         """
         if speed < 0:
             raise ValueError("speed is a factor on line time and cannot be negative")
@@ -66,9 +77,12 @@ class SimulatedModem:
         self.speed = speed
         self.link = link
         self.profiles = dict(profiles or {})
-        self.default_profile = RemoteProfile(csi=csi)
+        default = self.profiles.pop(DEFAULT_KEY) if DEFAULT_KEY in self.profiles else None
+        self.default_profile = default or RemoteProfile(csi=csi)
         self.csi_for_number = csi_for_number
         self.idle_timeout = idle_timeout
+        self.receive_timeout = receive_timeout
+        self._close_requested = False
         self.path: str | None = None
         self._calls: list[ReceivedCall] = []
         self._changed = threading.Condition()
@@ -84,21 +98,37 @@ class SimulatedModem:
         """Opens the pty and starts the modem thread; returns the slave path."""
         if self._thread is not None:
             raise RuntimeError("the simulated modem is already running")
+        path = self._open_pty()
+        self._wake_r, self._wake_w = os.pipe()
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="simulated-modem", daemon=True)
+        self._thread.start()
+        logger.info("simulator.started", path=path, link=str(self.link) if self.link else None)
+        return path
+
+    def _open_pty(self) -> str:
+        """Opens a pty, points the link at it; returns the slave path."""
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo or line editing: bytes pass as a serial line's would
         os.set_blocking(self._master, False)
-        self._wake_r, self._wake_w = os.pipe()
         self.path = os.ttyname(self._slave)
         if self.link is not None:
             tmp = self.link.with_name(f".{self.link.name}.tmp")
             tmp.unlink(missing_ok=True)
             os.symlink(self.path, tmp)
             os.replace(tmp, self.link)
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="simulated-modem", daemon=True)
-        self._thread.start()
-        logger.info("simulator.started", path=self.path, link=str(self.link) if self.link else None)
         return self.path
+
+    def _reopen_pty(self) -> None:
+        """Closes the pty (the host sees EIO) and opens a new one behind the link."""
+        self._close_requested = False
+        old = self.path
+        os.close(self._master)
+        os.close(self._slave)
+        with self._changed:
+            self._open_pty()
+            self._changed.notify_all()
+        logger.info("simulator.pty_reopened", closed=old, path=self.path)
 
     def stop(self) -> None:
         """Stops the thread, closes the pty and removes the link; idempotent."""
@@ -136,10 +166,20 @@ class SimulatedModem:
                 raise TimeoutError(f"{len(self._calls)} of {count} simulated calls ended in {timeout} s")
             return list(self._calls)
 
+    def wait_for_new_pty(self, old_path: str, timeout: float) -> str:
+        """Returns the slave path once the pty behind ``old_path`` has been replaced (the
+        ``close_after_page`` fault); raises ``TimeoutError`` after ``timeout``."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.path != old_path, timeout=timeout):
+                raise TimeoutError(f"the pty {old_path} was not replaced in {timeout} s")
+            assert self.path is not None
+            return self.path
+
     def profile_for(self, number: str) -> RemoteProfile:
         """Returns the remote that answers ``number``; see ``__init__``."""
-        if number in self.profiles:
-            return self.profiles[number]
+        for key in (number, number_key(number)):
+            if key in self.profiles:
+                return self.profiles[key]
         csi = self.csi_for_number(number) if self.csi_for_number is not None else None
         return dataclasses.replace(self.default_profile, csi=csi) if csi else self.default_profile
 
@@ -149,7 +189,13 @@ class SimulatedModem:
                 write_call(self.out_dir, call)
             except OSError as exc:
                 logger.error("simulator.output_failed", call_id=call.call_id, error=str(exc))
-        logger.info("simulator.call_ended", call_id=call.call_id, outcome=call.outcome.value, pages=len(call.pages))
+        logger.info(
+            "simulator.call_ended",
+            call_id=call.call_id,
+            outcome=call.outcome.value,
+            pages=len(call.pages),
+            faults=",".join(call.faults) or None,
+        )
         with self._changed:
             self._calls.append(call)
             self._changed.notify_all()
@@ -160,20 +206,29 @@ class SimulatedModem:
         dce = self._new_dce()
         last_activity = time.monotonic()
         while not self._stopping.is_set():
-            ready, _, _ = select.select([self._master, self._wake_r], [], [], 1.0)
+            if self._close_requested:
+                self._reopen_pty()
+            wait = 1.0
+            if dce.deadline is not None:
+                wait = min(wait, max(0.0, dce.deadline - time.monotonic()))
+            ready, _, _ = select.select([self._master, self._wake_r], [], [], wait)
             if self._wake_r in ready:
                 break
-            if self._master not in ready:
-                if dce.call is not None and time.monotonic() - last_activity > self.idle_timeout:
-                    dce.hang_up("the host went quiet")
-                    dce = self._new_dce(dce)
-                continue
             try:
-                data = os.read(self._master, 65536)
-            except BlockingIOError:
-                continue
-            last_activity = time.monotonic()
-            try:
+                dce.expire()  # first: a deadline that passed came before any byte read now
+                if self._master not in ready:
+                    if dce.call is not None and time.monotonic() - last_activity > self.idle_timeout:
+                        dce.hang_up("the host went quiet")
+                        dce = self._new_dce(dce)
+                    continue
+                try:
+                    data = os.read(self._master, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:  # the pty is broken (we hold a slave open, so not EIO): a new one
+                    self._close_requested = True
+                    continue
+                last_activity = time.monotonic()
                 dce.receive(data)
             except _HostGone:
                 dce.hang_up("the host stopped reading")
@@ -189,10 +244,16 @@ class SimulatedModem:
             pause=self._pause,
             profile_for=self.profile_for,
             on_call_ended=self._record,
+            close_line=self._request_close,
+            receive_timeout=self.receive_timeout,
         )
         if old is not None:
             dce.call_count = old.call_count  # call ids stay unique across resets
         return dce
+
+    def _request_close(self) -> None:
+        """The ``close_after_page`` fault: the thread closes the pty once the DCE returns."""
+        self._close_requested = True
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -211,14 +272,29 @@ class SimulatedModem:
             self._stopping.wait(seconds * self.speed)
 
 
-def run_simulator(link: Path, csi: str, out_dir: Path, speed: float) -> None:
-    """Runs a simulated modem at ``link`` until SIGINT or SIGTERM; prints the pty path."""
+def run_simulator(
+    link: Path,
+    csi: str,
+    out_dir: Path,
+    speed: float,
+    profiles: Mapping[str, RemoteProfile] | None = None,
+) -> None:
+    """Runs a simulated modem at ``link`` until SIGINT or SIGTERM; prints the pty path.
+
+    ``profiles`` (from ``load_profiles``) says who answers which number; others get the
+    default remote (the file's ``[default]``, else one answering as ``csi``).
+    """
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link)
+    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles)
     try:
         path = modem.start()
-        print(f"simulated Class 1 modem on {path} (link {link}); answering as {csi!r}", flush=True)
+        numbers = len(modem.profiles)
+        print(
+            f"simulated Class 1 modem on {path} (link {link}); answering as {modem.default_profile.csi!r}"
+            + (f", {numbers} numbers with their own profile" if numbers else ""),
+            flush=True,
+        )
         done.wait()
     finally:
         modem.stop()

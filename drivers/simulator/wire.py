@@ -30,6 +30,23 @@ MCF = 0x8C
 RTN = 0x4C
 DCN = 0xFA
 CRP = 0x1A
+RTP = 0xCC
+PIP = 0xAC
+PIN = 0x2C
+# T.30 Annex A (ECM): partial pages, their responses and flow control.
+CTC = 0x12
+CTR = 0xC4
+PPS = 0xBE
+PPR = 0xBC
+RR = 0x6E
+RNR = 0xEC
+EOR = 0xCE
+ERR = 0x1C
+# T.4 Annex A frames sent on the high-speed carrier (T.30 A.3.1): no X bit.
+FCD = 0x06
+RCP = 0x86
+#: The first FIF octet of PPS/EOR when the partial page is not the end of a page.
+NULL = 0x00
 
 NAMES = {
     DIS: "DIS",
@@ -46,7 +63,21 @@ NAMES = {
     RTN: "RTN",
     DCN: "DCN",
     CRP: "CRP",
+    RTP: "RTP",
+    PIP: "PIP",
+    PIN: "PIN",
+    CTC: "CTC",
+    CTR: "CTR",
+    PPS: "PPS",
+    PPR: "PPR",
+    RR: "RR",
+    RNR: "RNR",
+    EOR: "EOR",
+    ERR: "ERR",
 }
+
+#: Names a profile may give a frame of the remote's (``bad_fcs``), and back.
+CODES = {name: code for code, name in NAMES.items()}
 
 #: DCS bits (11, 12, 13, 14) -> (bit/s, modulation), T.30 Table 2.
 DCS_RATES: dict[tuple[int, int, int, int], tuple[int, str]] = {
@@ -129,6 +160,7 @@ class DcsSettings:
     coding: str  # "MH", "MR" or "MMR"
     ecm: bool
     min_scan_ms: int | None
+    ecm_frame_size: int = 256  # octets of page data per FCD frame (bit 28: 1 = 64)
 
 
 def read_dcs(fif: bytes) -> DcsSettings | None:
@@ -152,7 +184,33 @@ def read_dcs(fif: bytes) -> DcsSettings | None:
         coding=coding,
         ecm=extended and bit(fif, 27) == 1,
         min_scan_ms=min_scan,
+        ecm_frame_size=64 if extended and bit(fif, 28) else 256,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PartialPageSignal:
+    """The FIF of PPS or EOR (T.30 5.3.6.2.x, A.4): what follows, and which block."""
+
+    post_page: int  # NULL, MPS, EOP or EOM (X bit cleared)
+    page: int  # page counter, modulo 256
+    block: int  # block (partial page) counter, modulo 256
+    frames: int  # frames in the partial page, 1..256 (the octet holds frames - 1)
+
+
+def read_pps(fif: bytes) -> PartialPageSignal | None:
+    """Returns what a PPS/EOR FIF says, or None if it is too short."""
+    if len(fif) < 4:
+        return None
+    return PartialPageSignal(post_page=fif[0] & 0xFE, page=fif[1], block=fif[2], frames=fif[3] + 1)
+
+
+def ppr_fif(missing: set[int] | frozenset[int]) -> bytes:
+    """Returns the 256-bit PPR map: bit n set = frame n must be sent again (T.30 A.4.3.1)."""
+    fif = bytearray(32)
+    for number in missing:
+        fif[number // 8] |= 1 << (number % 8)
+    return bytes(fif)
 
 
 def fcs(data: bytes) -> bytes:

@@ -5,6 +5,15 @@ See ``engine.py`` for how a driver uses it, ``state.py`` for the rules.
 
 from drivers.t30.engine import T30Sender
 from drivers.t30.errors import FaxError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from drivers.t30.negotiation import StationCheck
 from drivers.t30.state import State
 
-__all__ = ["FaxError", "LocalProtocolError", "ProtocolError", "RemoteProtocolError", "State", "T30Sender"]
+__all__ = [
+    "FaxError",
+    "LocalProtocolError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "State",
+    "StationCheck",
+    "T30Sender",
+]

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 
 from drivers.t30.errors import LocalProtocolError
 from drivers.t30.events import Action, CallOutcome, Event
-from drivers.t30.frames import IDENTITY_LENGTH, BitRate, DCSFrame
-from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, Session, State
+from drivers.t30.frames import IDENTITY_LENGTH, BitRate, DCSFrame, PageCoding
+from drivers.t30.negotiation import ECM_FRAME_SIZES, StationCheck
+from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, Policy, Session, State
 
 
 class T30Sender:
@@ -31,21 +32,46 @@ class T30Sender:
         fine: bool = True,
         expected_remote_id: str | None = None,
         rates: Iterable[BitRate] = tuple(BitRate),
+        station_check: StationCheck = StationCheck.STRICT,
+        min_bit_rate: int = 2400,
+        max_page_resends: int = 2,
+        ecm: bool = True,
+        max_coding: PageCoding = PageCoding.MMR,
+        ecm_frame_size: int = 256,
     ) -> None:
         """``local_id`` is our TSI; ``rates`` are the rates our modem supports.
 
-        Raises ``ValueError`` for a TSI longer than 20 characters or no pages.
+        ``station_check`` says what a CSI other than ``expected_remote_id`` does (strict:
+        DCN before page 1; warn: send and record a warning; off). ``min_bit_rate`` is the
+        lowest rate FTT fallback may reach; ``max_page_resends`` how often a page is sent
+        again after RTN. ``ecm`` allows error correction when the remote offers it,
+        ``max_coding`` caps the page coding (MMR needs ECM), ``ecm_frame_size`` is 256 or 64.
+
+        Raises ``ValueError`` for a TSI longer than 20 characters, no pages or an
+        impossible option.
         """
         if len(local_id) > IDENTITY_LENGTH or not local_id.isascii():
             raise ValueError(f"a TSI is at most {IDENTITY_LENGTH} ASCII characters: {local_id!r}")
         if page_count < 1:
             raise ValueError("a fax call sends at least one page")
+        if ecm_frame_size not in ECM_FRAME_SIZES:
+            raise ValueError(f"an ECM frame is 256 or 64 octets, not {ecm_frame_size}")
+        if max_page_resends < 0:
+            raise ValueError("max_page_resends cannot be negative")
         self._session = Session(
             local_id=local_id,
             page_count=page_count,
             fine=fine,
             expected_remote_id=expected_remote_id,
             rates=frozenset(rates),
+            policy=Policy(
+                station_check=StationCheck(station_check),
+                min_bps=min_bit_rate,
+                max_page_resends=max_page_resends,
+                ecm=ecm,
+                max_coding=max_coding,
+                ecm_frame_size=ecm_frame_size,
+            ),
         )
 
     @property
@@ -77,6 +103,11 @@ class T30Sender:
     @property
     def reason(self) -> str:
         return self._session.reason
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things a person should know although the call went on (station check ``warn``)."""
+        return tuple(self._session.warnings)
 
     def handle(self, event: Event) -> list[Action]:
         """Returns the actions to execute for ``event``, in order.

@@ -9,6 +9,7 @@ action                 event fed back
 ``ReceiveFrames``      ``FramesReceived`` or ``ReceiveTimeout``
 ``SendTraining``       ``TrainingSent``
 ``SendPage``           ``PageSent``
+``SendBlock``          ``BlockSent`` (ECM, T.30 Annex A)
 ``Disconnect``         none: the call is over, the driver hangs up
 =====================  =====================================================
 
@@ -74,19 +75,34 @@ class PageSent:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockSent:
+    """The frames of ECM block ``block`` of page ``page`` and three RCP have left the modem.
+
+    ``frame_count`` is how many frames the whole block has (1..256, whatever was resent);
+    ``page_end`` says whether it is the page's last block.
+    """
+
+    page: int
+    block: int
+    frame_count: int
+    page_end: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ModemFailed:
     """The modem stopped doing what it is told; no more actions can be executed."""
 
     reason: str
 
 
-Event = CallAnswered | FramesReceived | ReceiveTimeout | TrainingSent | PageSent | ModemFailed
+Event = CallAnswered | FramesReceived | ReceiveTimeout | TrainingSent | PageSent | BlockSent | ModemFailed
 EVENT_TYPES: tuple[type[Event], ...] = (
     CallAnswered,
     FramesReceived,
     ReceiveTimeout,
     TrainingSent,
     PageSent,
+    BlockSent,
     ModemFailed,
 )
 
@@ -128,6 +144,24 @@ class SendPage:
 
 
 @dataclass(frozen=True, slots=True)
+class SendBlock:
+    """Send ECM block ``block`` of page ``index`` as HDLC frames at ``bit_rate``
+    (T.4 Annex A): the page coded with ``coding`` is cut into ``frame_size``-octet FCD
+    frames, 256 to a block; the block's frames ``frames`` (None: all of them) are sent,
+    then three RCP. ``long_training`` after CTC/CTR (T.30 A.4.4).
+    """
+
+    index: int
+    block: int
+    frames: tuple[int, ...] | None
+    bit_rate: BitRate
+    coding: PageCoding
+    frame_size: int
+    fine: bool
+    long_training: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Silence:
     """Keep the line quiet for ``ms`` before the next carrier (T.30 5.3.1)."""
 
@@ -149,4 +183,4 @@ class Disconnect:
     reason: str
 
 
-Action = SendFrames | ReceiveFrames | SendTraining | SendPage | Silence | ConfirmPage | Disconnect
+Action = SendFrames | ReceiveFrames | SendTraining | SendPage | SendBlock | Silence | ConfirmPage | Disconnect

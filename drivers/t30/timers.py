@@ -41,3 +41,11 @@ CARRIER_GAP_MS = 75
 
 #: A command that got no valid response is sent again, at most 3 times in all (T.30 5.3.2).
 MAX_COMMAND_TRIES = 3
+
+#: The 4th PPR for one block brings CTC or EOR (T.30 A.4.4).
+PPR_LIMIT = 4
+
+#: T5 (60 s) bounds how long a sender polls a busy receiver with RR (T.30 A.4.5). The engine
+#: has no clock, so it counts exchanges: each RR/RNR round takes at least 2 s of V.21
+#: (preamble, frame and the 75 ms gap, both ways), so 30 rounds outlast T5.
+MAX_RR_EXCHANGES = 30

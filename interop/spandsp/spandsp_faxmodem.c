@@ -22,8 +22,9 @@
  *   - "host has the turn": the modem waits for the host's next command or
  *     HDLC frame.  The line advances at wall-clock pace (one block per 20 ms),
  *     exactly like a real modem, so the far end's T.30 timers see the host's
- *     real response times.  Exception: while transmitting page data with an
- *     empty buffer (AT+FTM ... before DLE ETX) the clock is frozen for up to
+ *     real response times.  Exception: while transmitting page data with less
+ *     than one block's worth buffered (AT+FTM ... before DLE ETX; the T.31
+ *     buffer would run dry inside the next block) the clock is frozen for up to
  *     STARVED_GRACE_MS, so scheduling hiccups of the host don't inject
  *     underrun fill into the middle of scan lines.
  * With --realtime every block is paced at wall-clock time.
@@ -59,6 +60,11 @@
 #define OUTQ_HIGH           8192                /* stop the clock above this backlog */
 #define HOST_READ_CHUNK     256                 /* keeps the T.31 4 KiB tx buffer safe */
 #define STARVED_GRACE_MS    2000
+/* One audio block at the fastest rate takes this many octets of page data (14400 bit/s
+   x 20 ms).  Mid-page, with less than this buffered, running a block would drain the
+   buffer part-way through it and SpanDSP would insert fill mid scan line (and, in ECM,
+   mid HDLC frame): the clock counts as starved until the host has written more. */
+#define TX_BLOCK_BYTES      (14400/8*20/1000)
 #define REMOTE_HANGUP_MS    1500                /* far end hangs up this long after its phase E */
 #define MAX_PAGES           512
 
@@ -692,6 +698,12 @@ static void new_modem(void)
     host_dle = false;
 }
 
+/* Page data buffered in the T.31 modem, not yet on the line. */
+static int tx_buffered(void)
+{
+    return t31->tx.in_bytes - t31->tx.out_bytes;
+}
+
 /* Does the line have the turn, i.e. is the host waiting on the line? */
 static bool line_has_turn(void)
 {
@@ -702,7 +714,7 @@ static bool line_has_turn(void)
     if (at->at_rx_mode == AT_MODE_DELIVERY  ||  at->dte_is_waiting)
         return true;
     if (at->at_rx_mode == AT_MODE_STUFFED
-        &&  (t31->tx.in_bytes != t31->tx.out_bytes  ||  t31->tx.final  ||  t31->tx.holding))
+        &&  (tx_buffered() >= TX_BLOCK_BYTES  ||  t31->tx.final  ||  t31->tx.holding))
     {
         return true;
     }
@@ -716,7 +728,7 @@ static bool tx_starved(void)
     at_state_t *at = &t31->at_state;
 
     return at->at_rx_mode == AT_MODE_STUFFED
-        &&  t31->tx.in_bytes == t31->tx.out_bytes
+        &&  tx_buffered() < TX_BLOCK_BYTES
         &&  !t31->tx.final
         &&  !t31->tx.holding;
 }

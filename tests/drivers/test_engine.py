@@ -13,6 +13,7 @@ from drivers.t30.engine import T30Sender
 from drivers.t30.errors import LocalProtocolError
 from drivers.t30.events import (
     EVENT_TYPES,
+    BlockSent,
     CallAnswered,
     CallOutcome,
     ConfirmPage,
@@ -37,6 +38,7 @@ from drivers.t30.frames import (
     Frame,
     IdentityFrame,
     PageCoding,
+    PPRFrame,
     RateCapability,
     ScanTime,
 )
@@ -148,16 +150,19 @@ def test_negotiation_takes_best_common_rate_and_normal_resolution() -> None:
     assert SendTraining(BitRate.V29_7200, 1.5) in actions
 
 
-def test_ftt_ends_with_training_failed() -> None:
+def test_ftt_at_the_lowest_rate_ends_with_training_failed() -> None:
+    """FTT at every rate (here only V.27ter 4800 and 2400 are offered) ends the call."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(_identification(rates=RateCapability.V27TER))
+    engine.handle(TrainingSent())
+    assert SendTraining(BitRate.V27TER_2400, 1.5) in engine.handle(_reply(FCF.FTT))
     engine.handle(TrainingSent())
     actions = engine.handle(_reply(FCF.FTT))
     assert _sent(actions) == [FCF.DCN]
     final = actions[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.TRAINING_FAILED
-    assert "14400" in final.reason
+    assert "V.27ter 4800, V.27ter 2400" in final.reason
 
 
 def test_unanswered_eop_is_repeated_three_times() -> None:
@@ -175,12 +180,19 @@ def test_unanswered_eop_is_repeated_three_times() -> None:
     assert engine.pages_confirmed == 0
 
 
-def test_rtn_is_page_rejected() -> None:
+def test_rtn_three_times_is_page_rejected() -> None:
+    """RTN: retrain and resend, twice by default; the third RTN ends in PAGE_REJECTED."""
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.CFR), PageSent(0)):
         engine.handle(event)
+    for _ in range(2):
+        assert _sent(engine.handle(_reply(FCF.RTN))) == [FCF.TSI, FCF.DCS]
+        engine.handle(TrainingSent())
+        assert isinstance(engine.handle(_reply(FCF.CFR))[-1], SendPage)
+        engine.handle(PageSent(0))
     final = engine.handle(_reply(FCF.RTN))[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.PAGE_REJECTED
+    assert "page 1 (RTN) 3 times" in final.reason
     assert engine.pages_confirmed == 0
 
 
@@ -205,27 +217,59 @@ def test_call_outcomes_exist_in_the_driver_vocabulary() -> None:
     assert {Outcome(outcome.value) for outcome in CallOutcome}
 
 
-_SAMPLE_EVENTS: dict[type[Event], Event] = {
-    CallAnswered: CallAnswered(),
-    FramesReceived: _reply(FCF.MCF),
-    ReceiveTimeout: ReceiveTimeout(),
-    TrainingSent: TrainingSent(),
-    PageSent: PageSent(0),
-    ModemFailed: ModemFailed("gone"),
-}
+_RESPONSES = [
+    FCF.MCF, FCF.CFR, FCF.FTT, FCF.RTN, FCF.RTP, FCF.PIN, FCF.PIP, FCF.CRP, FCF.DCN,
+    FCF.CTR, FCF.ERR, FCF.RNR, FCF.DIS, FCF.EOP,
+]  # fmt: skip
 
 
-@given(st.sampled_from(list(State)), st.sampled_from(EVENT_TYPES))
-def test_table_is_total(state: State, event_type: type[Event]) -> None:
+def _sample(event_type: type[Event], response: FCF) -> Event:
+    samples: dict[type[Event], Event] = {
+        CallAnswered: CallAnswered(),
+        FramesReceived: _reply(response) if response is not FCF.DIS else _identification(),
+        ReceiveTimeout: ReceiveTimeout(),
+        TrainingSent: TrainingSent(),
+        PageSent: PageSent(0),
+        BlockSent: BlockSent(0, 0, 3, True),
+        ModemFailed: ModemFailed("gone"),
+    }
+    return samples[event_type]
+
+
+def test_every_state_and_event_pair_transitions_or_fails_cleanly() -> None:
+    """All State x EventType pairs, exhaustively: a row returns actions, a gap raises
+    LocalProtocolError and leaves the engine FAILED (nothing else escapes)."""
+    for state in State:
+        for event_type in EVENT_TYPES:
+            for response in [*_RESPONSES, FCF.PPR]:
+                _check_pair(state, event_type, response, ecm=True)
+
+
+@given(
+    st.sampled_from(list(State)),
+    st.sampled_from(EVENT_TYPES),
+    st.sampled_from(_RESPONSES + [FCF.PPR]),
+    st.booleans(),
+)
+def test_table_is_total(state: State, event_type: type[Event], response: FCF, ecm: bool) -> None:
     """Each (state, event) either transitions (returning actions) or fails cleanly."""
-    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    _check_pair(state, event_type, response, ecm=ecm)
+
+
+def _check_pair(state: State, event_type: type[Event], response: FCF, *, ecm: bool) -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=2)
     engine._session.state = state
-    engine._session.settings = DCSFrame(x_bit=True)
+    engine._session.settings = DCSFrame(x_bit=True, ecm=ecm, bit_rate=BitRate.V17_9600)
+    engine._session.usable_rates = (BitRate.V17_9600, BitRate.V29_7200)
+    event = _sample(event_type, response)
+    if response is FCF.PPR and event_type is FramesReceived:
+        event = FramesReceived((PPRFrame(missing=frozenset({0, 2})),))
     if (state, event_type) in SENDER_TRANSITIONS:
-        actions = engine.handle(_SAMPLE_EVENTS[event_type])
+        actions = engine.handle(event)
         assert actions
         assert state not in TERMINAL_STATES
+        assert engine.state is not State.FAILED
     else:
         with pytest.raises(LocalProtocolError, match=event_type.__name__):
-            engine.handle(_SAMPLE_EVENTS[event_type])
+            engine.handle(event)
         assert engine.state is State.FAILED

@@ -6,13 +6,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from drivers.class1 import Class1Modem
 from drivers.fake import FakeModem
-from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome
+from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, Station
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.simulator import SimulatedModem, wire
 from drivers.simulator.dce import EmulatedDce
@@ -71,7 +73,10 @@ def test_dial_connects_and_delivers_csi_then_dis() -> None:
     assert out == b"\r\nCONNECT\r\n" + csi + wire.fcs(csi) + b"\x10\x03\r\nOK\r\n"
     out = host.send(b"AT+FRH=3\r")
     assert out.startswith(b"\r\nCONNECT\r\n\xff\x13\x80")
-    assert host.send(b"AT+FRH=3\r") == b""  # nothing more on the line: waits ...
+    # A host that listens instead of answering hears CSI + DIS again (T.30 5.3.2), twice.
+    repeats = [host.send(b"AT+FRH=3\r") for _ in range(4)]
+    assert [out.startswith(b"\r\nCONNECT\r\n\xff\x03\x40") for out in repeats] == [True, False, True, False]
+    assert host.send(b"AT+FRH=3\r") == b""  # then nothing more on the line: waits ...
     assert host.send(b"\x18") == b"\r\nOK\r\n"  # ... until any character aborts it
     assert host.send(b"ATH\r") == b"\r\nOK\r\n"
     (call,) = host.calls
@@ -156,3 +161,20 @@ def test_undecodable_page_gets_rtn() -> None:
     remote.frames_received([wire.frame(wire.DCN | 1)])
     call = remote.finished()
     assert call.outcome is Outcome.PAGE_REJECTED and "undecodable" in call.reason
+
+
+def test_line_pace_scales_with_speed() -> None:
+    """At speed 0.05 a one-page call spends 5 % of its line time: ringing 4 s, V.21 frames
+    with 1 s of flags each way, TCF 1.5 s after V.17 training: over 12 s in all."""
+    page = FaxPage(np.zeros((40, FAX_WIDTH), dtype=np.bool_))
+    with SimulatedModem(speed=0.05) as simulator:
+        assert simulator.path is not None
+        modem = Class1Modem(simulator.path, station=Station(tsi="+46 40 628 04 00", header_name="t"))
+        try:
+            started = time.monotonic()
+            result = modem.send(CallRequest(number="040-628 04 99", pages=[page]))
+            elapsed = time.monotonic() - started
+        finally:
+            modem.close()
+    assert result.outcome is Outcome.CONFIRMED, result.reason
+    assert 0.05 * 12 <= elapsed < 10

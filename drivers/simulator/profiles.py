@@ -1,0 +1,283 @@
+"""Who answers a dialled number: ``RemoteProfile``, and profile files.
+
+A profile is the remote fax machine's capabilities (what its DIS offers) plus a fault
+script: the ways a real line or a real remote fails, each a field that is off by default.
+The names below are the keys of a profile file and the fault names in ``summary.json``.
+
+Capabilities (what DIS offers, T.30 Table 2): ``csi`` (at most 20 characters),
+``modulations`` (``["V.27ter"]``, ``["V.29"]``, ``["V.27ter", "V.29"]`` or all three with
+``"V.17"``, the default), ``fine`` (default true), ``two_d`` (MR), ``ecm``, ``t6`` (MMR,
+needs ``ecm``), ``min_scan_ms`` (0, 5, 10, 20, 40), ``width`` (``A4``, ``B4``, ``A3``),
+``length`` (``A4``, ``B4``, ``unlimited``).
+
+Answering (``answer``):
+
+- ``fax``: a fax machine answers (the default).
+- ``busy``: ``BUSY``. ``no_answer``: rings, then ``NO ANSWER``. ``no_dialtone``:
+  ``NO DIALTONE`` at once.
+- ``no_carrier``: something answers but sends no fax tones: ``NO CARRIER`` after T1.
+- ``voice``: a person or an answering machine: ``+FCERROR`` (a signal that is not V.21).
+- ``silent``: the remote raises its V.21 carrier (``CONNECT``) but sends no frame before
+  T1; then ``NO CARRIER``. Later ``+FRH=3`` get ``NO CARRIER`` after the DCE's wait.
+
+Faults during the call (pages are counted from 1):
+
+- ``ftt_above = 9600``: TCF above this bit rate gets FTT; the sender must fall back.
+- ``rtn_pages = [2]``: the first copy of page 2 gets RTN (retrain, send it again).
+- ``rtp_pages = [1]``: page 1 gets RTP (confirmed, but retrain before the next page).
+  RTN and RTP answer pages sent without ECM; an ECM page is repaired by PPR instead.
+- ``dcn_after_page = 1``: after confirming page 1 the remote answers the next command
+  with DCN (0: it answers DCS/TCF with DCN).
+- ``send_csi = false``: no CSI frame; ``csi = ""``: a blank CSI (20 spaces), named
+  ``blank_csi``. A wrong CSI is just a ``csi`` other than the directory's.
+- ``bad_fcs = ["DIS", "MCF"]``: the first time the remote sends each named frame its FCS
+  is wrong: the host sees the frame and then ``ERROR``. The remote repeats DIS when the
+  host keeps listening, and repeats any response on CRP or a repeated command.
+- ``bit_errors = 5``: 5 bits flipped in each page's data. Without ECM the page then
+  (usually) does not decode: RTN. With ECM 5 frames of each block's first transmission
+  fail their FCS: PPR for them.
+- ``ecm_lost_frames = [3, 7]``: FCD frames 3 and 7 of each block's first transmission are
+  lost: PPR naming them.
+- ``rnr_count = 2``: the remote answers a PPS (ECM) twice with RNR before its real
+  response; the host polls with RR (T.30 A.5.4).
+- ``wedge_after_page = 1``: after the first page data transmission the modem stops
+  answering anything, even the OK for that data (0: from ATD on), for ``wedge_seconds``
+  (absent: until the simulator stops). With ECM every block and every resend counts as
+  one transmission.
+- ``close_after_page = 1``: likewise, but the pty closes, as a modem unplugged mid-call
+  (0: on ATD); the host's port fails with EIO. The simulator then opens a new pty behind
+  the same link (``SimulatedModem.wait_for_new_pty``).
+
+Profile file (TOML or JSON, by suffix), the number as its digits (a dialled number
+matches by the digits after its last ``,``, so an outside-line prefix ``0,`` is fine)::
+
+    [default]                       # optional: anyone not listed below
+    csi = "040 628 04 99"
+
+    [numbers."0406280401"]
+    answer = "busy"
+
+    [numbers."0313900602"]
+    csi = "031 390 06 02"
+    modulations = ["V.27ter", "V.29"]
+    ecm = true
+    t6 = true
+    rtn_pages = [2]
+
+JSON: ``{"default": {...}, "numbers": {"0406280401": {"answer": "busy"}}}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drivers.simulator import wire
+
+#: The key of the default profile in the mapping ``load_profiles`` returns.
+DEFAULT_KEY = "*"
+
+ALL_MODULATIONS = frozenset({"V.27ter", "V.29", "V.17"})
+#: DIS bits (17, 18) for the widths a remote can print, (19, 20) for lengths (T.30 Table 2).
+WIDTH_BITS = {"A4": (0, 0), "B4": (1, 0), "A3": (0, 1)}
+LENGTH_BITS = {"A4": (0, 0), "B4": (1, 0), "unlimited": (0, 1)}
+
+
+_MODULATION_RULE = "one of [V.27ter], [V.29], [V.27ter, V.29], [V.27ter, V.29, V.17] (T.30 Table 2)"
+
+
+class Answer(enum.Enum):
+    """What happens when the number is dialled; see the module docstring."""
+
+    FAX = "fax"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    NO_DIALTONE = "no_dialtone"
+    NO_CARRIER = "no_carrier"
+    VOICE = "voice"
+    SILENT = "silent"
+
+
+class ProfileError(ValueError):
+    """A profile or profile file that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteProfile:
+    """Who answers a number, what it can do and how it fails; see the module docstring."""
+
+    csi: str = "040 628 04 99"
+    send_csi: bool = True
+    answer: Answer = Answer.FAX
+    # What DIS offers (T.30 Table 2).
+    modulations: frozenset[str] = ALL_MODULATIONS
+    fine: bool = True
+    two_d: bool = False  # MR, bit 16
+    t6: bool = False  # MMR, bit 31; T.6 needs ECM (T.30 Table 2 note)
+    ecm: bool = False  # bit 27
+    min_scan_ms: int = 0  # one of wire.SCAN_BITS
+    width: str = "A4"  # A4, B4 (A4 and B4) or A3 (A4, B4 and A3)
+    length: str = "B4"  # A4, B4 (A4 and B4) or unlimited
+    # The fault script.
+    ftt_above: int | None = None
+    rtn_pages: frozenset[int] = frozenset()
+    rtp_pages: frozenset[int] = frozenset()
+    dcn_after_page: int | None = None
+    bad_fcs: frozenset[str] = frozenset()
+    bit_errors: int = 0
+    ecm_lost_frames: frozenset[int] = frozenset()
+    rnr_count: int = 0
+    wedge_after_page: int | None = None
+    wedge_seconds: float | None = None
+    close_after_page: int | None = None
+
+    def __post_init__(self) -> None:
+        """Raises ``ProfileError`` for a value no remote could have."""
+        checks = [
+            (frozenset(self.modulations) in wire.DIS_RATES, "modulations", _MODULATION_RULE),
+            (self.min_scan_ms in wire.SCAN_BITS, "min_scan_ms", f"must be one of {sorted(wire.SCAN_BITS)}"),
+            (self.width in WIDTH_BITS, "width", f"must be one of {sorted(WIDTH_BITS)}"),
+            (self.length in LENGTH_BITS, "length", f"must be one of {sorted(LENGTH_BITS)}"),
+            (not self.t6 or self.ecm, "t6", "T.6 (MMR) needs ecm = true"),
+            (len(self.csi) <= 20 and self.csi.isascii(), "csi", "at most 20 ASCII characters"),
+            (all(page >= 1 for page in self.rtn_pages | self.rtp_pages), "rtn_pages", "pages count from 1"),
+            (set(self.bad_fcs) <= set(wire.CODES), "bad_fcs", f"frame names: {sorted(wire.CODES)}"),
+            (all(0 <= n < 256 for n in self.ecm_lost_frames), "ecm_lost_frames", "frame numbers 0..255"),
+            (self.bit_errors >= 0 and self.rnr_count >= 0, "bit_errors", "cannot be negative"),
+        ]
+        for ok, name, rule in checks:
+            if not ok:
+                raise ProfileError(f"{name}: {rule}")
+
+    def dis(self) -> bytes:
+        """Returns the FIF of this remote's DIS (T.30 Table 2)."""
+        rates = wire.DIS_RATES[frozenset(self.modulations)]
+        bits = [10]  # can receive
+        bits += [n for n, on in zip((11, 12, 13, 14), rates, strict=True) if on]
+        bits += [15] if self.fine else []
+        bits += [16] if self.two_d else []
+        bits += [n for n, on in zip((17, 18), WIDTH_BITS[self.width], strict=True) if on]
+        bits += [n for n, on in zip((19, 20), LENGTH_BITS[self.length], strict=True) if on]
+        bits += [n for n, on in zip((21, 22, 23), wire.SCAN_BITS[self.min_scan_ms], strict=True) if on]
+        bits += [24]  # the FIF goes on: octet 4 holds ECM and T.6
+        bits += [27] if self.ecm else []
+        bits += [31] if self.t6 else []
+        return wire.with_bits(bits, 4)
+
+    def faults(self) -> list[str]:
+        """Returns the names of the faults this profile scripts (``answer`` other than fax
+        first), as ``summary.json`` and the logs name them."""
+        names = [] if self.answer is Answer.FAX else [self.answer.value]
+        names += [] if self.csi.strip() else ["blank_csi"]
+        defaults = RemoteProfile()
+        for name in _FAULT_FIELDS:
+            if getattr(self, name) != getattr(defaults, name):
+                names.append(name)
+        return names
+
+
+_FAULT_FIELDS = (
+    "send_csi",
+    "ftt_above",
+    "rtn_pages",
+    "rtp_pages",
+    "dcn_after_page",
+    "bad_fcs",
+    "bit_errors",
+    "ecm_lost_frames",
+    "rnr_count",
+    "wedge_after_page",
+    "close_after_page",
+)
+
+
+def number_key(number: str) -> str:
+    """Returns the digits a profile table is keyed by: what follows the last pause
+    (an outside-line prefix such as ``0,``), without spaces, hyphens or T/P."""
+    return "".join(ch for ch in number.rsplit(",", 1)[-1] if ch.isdigit())
+
+
+def load_profiles(path: Path) -> dict[str, RemoteProfile]:
+    """Returns the profiles in a TOML or JSON file, keyed by the number's digits; the
+    ``[default]`` table, if any, under ``DEFAULT_KEY``.
+
+    Raises ``ProfileError`` naming the file and the field for anything wrong, and
+    ``OSError`` if the file cannot be read.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
+    if not isinstance(raw, dict) or set(raw) - {"default", "numbers"}:
+        raise ProfileError(f"{path}: expected only a 'default' table and a 'numbers' table")
+    profiles: dict[str, RemoteProfile] = {}
+    if "default" in raw:
+        profiles[DEFAULT_KEY] = _profile(raw["default"], f"{path}: default")
+    numbers = raw.get("numbers", {})
+    if not isinstance(numbers, dict):
+        raise ProfileError(f"{path}: numbers: must be a table of numbers")
+    for number, fields in numbers.items():
+        key = number_key(number)
+        if not key or any(ch not in "0123456789 -" for ch in number):
+            raise ProfileError(f"{path}: numbers.{number}: the key must be the number's digits")
+        profiles[key] = _profile(fields, f"{path}: numbers.{number}")
+    return profiles
+
+
+def _profile(fields: object, where: str) -> RemoteProfile:
+    if not isinstance(fields, dict):
+        raise ProfileError(f"{where}: must be a table of profile fields")
+    known = {field.name: field for field in dataclasses.fields(RemoteProfile)}
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in known:
+            raise ProfileError(f"{where}.{name}: unknown field; known: {', '.join(sorted(known))}")
+        values[name] = _convert(name, value, f"{where}.{name}")
+    try:
+        return RemoteProfile(**values)
+    except ProfileError as exc:
+        raise ProfileError(f"{where}.{exc}") from None
+
+
+def _convert(name: str, value: object, where: str) -> object:
+    """Returns a file value as the field's type; raises ``ProfileError``."""
+    expected = {
+        "csi": str,
+        "width": str,
+        "length": str,
+        "send_csi": bool,
+        "fine": bool,
+        "two_d": bool,
+        "t6": bool,
+        "ecm": bool,
+    }
+    if name == "answer":
+        try:
+            return Answer(value)
+        except ValueError:
+            raise ProfileError(f"{where}: one of {', '.join(a.value for a in Answer)}") from None
+    if name in expected:
+        if not isinstance(value, expected[name]):
+            raise ProfileError(f"{where}: must be a {expected[name].__name__}")
+        return value
+    if name in ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames"):
+        item = str if name in ("modulations", "bad_fcs") else int
+        if not isinstance(value, list) or not all(type(v) is item for v in value):
+            raise ProfileError(f"{where}: must be a list of {'names' if item is str else 'numbers'}")
+        return frozenset(value)
+    if name == "wedge_seconds":
+        if type(value) not in (int, float) or value < 0:  # type: ignore[operator]  # checked first
+            raise ProfileError(f"{where}: must be a number of seconds")
+        return float(value)  # type: ignore[arg-type]  # int or float, checked above
+    if type(value) is not int:  # bool is an int subclass: exact type on purpose
+        raise ProfileError(f"{where}: must be a whole number")
+    return value
+
+
+__all__ = ["DEFAULT_KEY", "Answer", "ProfileError", "RemoteProfile", "load_profiles", "number_key"]
