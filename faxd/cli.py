@@ -294,9 +294,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_modem_simulate(args: argparse.Namespace) -> int:
-    from drivers.simulator import run_simulator
+    from drivers.simulator import ProfileError, load_profiles, run_simulator
 
-    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed)
+    try:
+        profiles = load_profiles(Path(args.profiles)) if args.profiles else None
+    except (OSError, ProfileError) as exc:
+        raise CliError(f"cannot use the profiles file: {exc}") from None
+    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed, profiles=profiles)
     return 0
 
 
@@ -356,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csi", default="+46 40 628 04 99", help="the remote fax machine's station id")
     p.add_argument("--out", default="received", help="folder for received pages and call summaries")
     p.add_argument("--speed", type=float, default=1.0, help="1 = real line pace, 0 = no line delays")
+    p.add_argument("--profiles", help="TOML/JSON file: the remote fax machine and its faults per dialled number")
     p.set_defaults(func=cmd_modem_simulate)
     return parser
 

@@ -10,18 +10,23 @@ person reading it is an operator at a terminal or in the journal, not a develope
 
 from __future__ import annotations
 
+import enum
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from drivers.modem import StationCheck
 from routing.message_types import MessageType
 from routing.numbers import DialRule
 
 DEFAULT_CONFIG = Path("/etc/faxd/faxd.toml")
 SIMULATED = "simulated"
+
+
+_E = TypeVar("_E", bound=enum.Enum)
 
 
 class ConfigError(Exception):
@@ -33,6 +38,9 @@ class StationConfig:
     tsi: str  # our station id on the line (TSI), at most 20 characters
     header_name: str  # the name on the cover sheet and the page header
     callback: str  # the number a recipient calls if a fax reached the wrong place
+    # What to do when the answering machine's CSI is not the one the directory expects:
+    # "strict" (hang up before page one), "warn" (send, record it) or "off".
+    check: StationCheck = StationCheck.STRICT
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,11 @@ class ModemConfig:
     fax_class: str = "1"
     simulator_csi: str | None = None  # only for a simulated modem: its remote's CSI
     simulator_speed: float = 0.0  # only for a simulated modem: 0 = no line delays, 1 = line pace
+    simulator_profiles: Path | None = None  # only for a simulated modem: remotes and faults per number
+    trace: bool = False  # write a protocol trace per call under state/trace/<modem>/
+    ecm: bool = True  # use error correction (and MMR) when the remote offers it
+    min_bit_rate: int = 2400  # training fallback gives up below this
+    max_page_resends: int = 2  # a page the remote rejects (RTN) is sent again this often
 
     @property
     def simulated(self) -> bool:
@@ -138,6 +151,20 @@ class _Reader:
             raise self.fail(key, f"must be a number >= {minimum}, not {value!r}")
         return float(value)
 
+    def choice(self, raw: Mapping[str, Any], key: str, kind: type[_E], default: _E) -> _E:
+        value = raw.get(key.rsplit(".", 1)[-1], default.value)
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in kind)
+            raise self.fail(key, f"must be one of {allowed}, not {value!r}") from None
+
+    def flag(self, raw: Mapping[str, Any], key: str, default: bool) -> bool:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, not {value!r}")
+        return value
+
     def path_value(self, raw: Mapping[str, Any], key: str) -> Path:
         path = Path(self.string(raw, key)).expanduser()
         return path if path.is_absolute() else (self.base / path).resolve()
@@ -185,6 +212,7 @@ class _Reader:
                 tsi=tsi,
                 header_name=self.string(station, "station.header_name"),
                 callback=self.string(station, "station.callback"),
+                check=self.choice(station, "station.check", StationCheck, StationCheck.STRICT),
             ),
             modems=modems,
             dial_rule=dial_rule,
@@ -216,6 +244,7 @@ class _Reader:
         csi = raw.get("simulator_csi")
         if csi is not None and not isinstance(csi, str):
             raise self.fail(f"{key}.simulator_csi", "must be a string")
+        profiles = self.path_value(raw, f"{key}.simulator_profiles") if "simulator_profiles" in raw else None
         return ModemConfig(
             name=name,
             device=device,
@@ -223,4 +252,9 @@ class _Reader:
             fax_class=fax_class,
             simulator_csi=csi,
             simulator_speed=self.number(raw, f"{key}.simulator_speed", 0.0),
+            simulator_profiles=profiles,
+            trace=self.flag(raw, f"{key}.trace", False),
+            ecm=self.flag(raw, f"{key}.ecm", True),
+            min_bit_rate=int(self.number(raw, f"{key}.min_bit_rate", 2400, minimum=2400)),
+            max_page_resends=int(self.number(raw, f"{key}.max_page_resends", 2)),
         )

@@ -19,8 +19,9 @@ import structlog
 
 from drivers.class1 import Class1Modem
 from drivers.modem import FaxModem, Station
-from drivers.simulator import SimulatedModem
-from faxd.config import Config, ModemConfig
+from drivers.simulator import SimulatedModem, load_profiles
+from drivers.simulator.profiles import ProfileError
+from faxd.config import Config, ConfigError, ModemConfig
 from faxd.intake import Intake
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import DocumentState, Store, now_utc
@@ -104,9 +105,14 @@ class Daemon:
         # expects for it, so the station check passes as it would with the real units.
         expected = {dial_string(u, self.config.dial_rule): u.station_id
                     for u in directory.units.values() if u.station_id}
+        try:
+            profiles = load_profiles(modem.simulator_profiles) if modem.simulator_profiles else None
+        except (OSError, ProfileError) as exc:
+            raise ConfigError(f"{self.config.source}: [modem.simulator_profiles] {exc}") from None
         simulator = SimulatedModem(
             csi=modem.simulator_csi or "+46 40 628 04 99",
             csi_for_number=expected.get,
+            profiles=profiles,
             out_dir=self.config.state / "simulator" / modem.name,
             speed=modem.simulator_speed,
         )
@@ -117,7 +123,9 @@ class Daemon:
 
     def _opener(self, modem: ModemConfig, device: str) -> FaxModem:
         station = Station(tsi=self.config.station.tsi, header_name=self.config.station.header_name)
-        return Class1Modem(device, speed=modem.speed, station=station, name=modem.name)
+        trace = self.config.state / "trace" / modem.name if modem.trace else None
+        return Class1Modem(device, speed=modem.speed, station=station, name=modem.name, trace_dir=trace,
+                           ecm=modem.ecm, min_bit_rate=modem.min_bit_rate, max_page_resends=modem.max_page_resends)
 
     # -- lifecycle -----------------------------------------------------------------
 

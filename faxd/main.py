@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         daemon = Daemon(config)
+        return daemon.run()
+    except ConfigError as exc:
+        print(f"faxd: {exc}", file=sys.stderr)
+        return 2
     except DirectoryInvalid as exc:
         structlog.get_logger("faxd").error("directory.invalid", path=str(config.directory), reason=str(exc))
         print(f"faxd: the fax directory {config.directory} is not valid:\n{exc}", file=sys.stderr)
@@ -33,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"faxd: cannot start: {exc}", file=sys.stderr)
         return 1
-    return daemon.run()
 
 
 if __name__ == "__main__":

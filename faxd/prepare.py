@@ -48,8 +48,13 @@ def prepare(
     sent_at: datetime,
     resolution: Resolution = Resolution.FINE,
     renderer: Renderer = render_pdf,
+    first_page: int = 0,
 ) -> Transmission:
-    """Render cover + document with headers. Raises faxd.imaging.DocumentRenderError."""
+    """Render cover + document with headers. Raises faxd.imaging.DocumentRenderError.
+
+    ``first_page`` > 0 resumes after pages the recipient already confirmed: a continuation
+    cover sheet says so, and the pages keep their numbers in the header ("Sida 4/6").
+    """
     sender = directory.get(sender_id)
     recipient = directory.get(recipient_id)
     sender_name = sender.name if sender else sender_id
@@ -65,6 +70,7 @@ def prepare(
         pages_total=total,
         job_reference=job_id,
         sent_at=sent_at,
+        continuation_of_pages=first_page or None,
     )
     header = HeaderInfo(
         sent_at=sent_at,
@@ -75,12 +81,15 @@ def prepare(
     )
     limits = RenderLimits(max_pages=config.limits.max_pages)
     pages = [stamp_header(cover_sheet(cover, resolution=resolution), header, 1)]
-    for number, page in enumerate(renderer(document, resolution=resolution, limits=limits), start=2):
-        pages.append(stamp_header(page, header, number))
-    if len(pages) != total:
+    rendered = 0
+    for index, page in enumerate(renderer(document, resolution=resolution, limits=limits)):
+        rendered += 1
+        if index >= first_page:
+            pages.append(stamp_header(page, header, index + 2))
+    if rendered != document_pages:
         # The page count on the cover was taken when the document was checked; a
         # renderer that sees another count would make the cover sheet lie.
         raise DocumentRenderError(
-            f"the document has {document_pages} pages by its page tree but {len(pages) - 1} could be rendered"
+            f"the document has {document_pages} pages by its page tree but {rendered} could be rendered"
         )
     return Transmission(pages=pages, cover=cover)

@@ -157,20 +157,22 @@ class ModemRunner(threading.Thread):
                 config=self.config, directory=directory, document=job.document_path,
                 document_pages=job.document_pages, job_id=job.id, message_type=job.message_type,
                 sender_id=job.sender, recipient_id=job.recipient, sent_at=sent_at,
-                renderer=render_pdf_isolated,
+                renderer=render_pdf_isolated, first_page=job.pages_done,
             )
         except DocumentRenderError as exc:
             self.store.fail_job(job, "document_error", f"the document could not be rendered: {exc}")
             log.warning("job.failed", outcome="document_error")
             self._file_document(job)
             return
-        attempt_id = self.store.start_attempt(job, self.modem_name, number, len(transmission.pages), now_utc())
+        attempt_id = self.store.start_attempt(job, self.modem_name, number, len(transmission.pages), now_utc(),
+                                              first_page=job.pages_done)
         self._archive(job, attempt_id, transmission.pages)
-        log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id)
+        log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id, resumed_after=job.pages_done)
         assert self._modem is not None
         try:
             result = self._modem.send(
-                CallRequest(number=number, pages=transmission.pages, expected_remote_id=unit.station_id),
+                CallRequest(number=number, pages=transmission.pages, expected_remote_id=unit.station_id,
+                            station_check=self.config.station.check),
                 on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
             )
         except ModemUnavailable as exc:
@@ -196,7 +198,11 @@ class ModemRunner(threading.Thread):
     def _finish(self, job: Job, attempt_id: int, result: CallResult) -> None:
         now = now_utc()
         decision = decide(result.outcome, job.attempts + 1, self.config.retry, now, job.created)
-        reason = result.reason if not decision.note else f"{result.reason}; {decision.note}"
+        reason = "; ".join(part for part in (result.reason, *result.warnings, decision.note) if part)
+        if result.outcome is Outcome.STATION_MISMATCH or result.warnings:
+            # A wrong answering machine is how faxes reach the wrong people: a person must look.
+            log.error("alarm.station_mismatch", recipient=job.recipient, number=job.number,
+                      remote_id=result.remote_id, sent=result.outcome is not Outcome.STATION_MISMATCH)
         self.store.finish_attempt(
             attempt_id, job,
             AttemptEnd(outcome=result.outcome.value, reason=reason, remote_id=result.remote_id,

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     ended TEXT,
     remote_id TEXT,
     pages_total INTEGER NOT NULL,
+    first_page INTEGER NOT NULL DEFAULT 0,
     pages_sent INTEGER NOT NULL DEFAULT 0,
     pages_confirmed INTEGER NOT NULL DEFAULT 0,
     bit_rate INTEGER,
@@ -142,6 +143,7 @@ class Job:
     directory_version: str
     document_pages: int
     created: datetime
+    pages_done: int  # document pages the recipient confirmed in earlier attempts: resume after them
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,13 @@ class Store:
         self._local = threading.local()
         # executescript() manages its own transaction; CREATE ... IF NOT EXISTS is idempotent.
         self._conn().executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a database made by an older faxd up to this schema (columns added since)."""
+        columns = {row[1] for row in self._conn().execute("PRAGMA table_info(attempts)")}
+        if "first_page" not in columns:
+            self._conn().execute("ALTER TABLE attempts ADD COLUMN first_page INTEGER NOT NULL DEFAULT 0")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -265,7 +274,8 @@ class Store:
             row = conn.execute(
                 "SELECT j.id, j.document_id, d.path, d.sha256, d.message_type, d.sender, j.recipient,"
                  " j.recipient_name, j.number, j.priority, j.attempts, j.directory_version, d.pages,"
-                " j.created FROM jobs j JOIN documents d ON d.id = j.document_id"
+                " j.created, (SELECT COALESCE(MAX(a.first_page + MAX(a.pages_confirmed - 1, 0)), 0)"
+                " FROM attempts a WHERE a.job_id = j.id) FROM jobs j JOIN documents d ON d.id = j.document_id"
                 " WHERE j.state = ? AND j.next_attempt <= ? ORDER BY j.priority, j.next_attempt, j.seq LIMIT 1",
                 (JobState.QUEUED, iso(now)),
             ).fetchone()
@@ -273,7 +283,7 @@ class Store:
                 return None
             conn.execute("UPDATE jobs SET state = ?, updated = ? WHERE id = ?", (JobState.ACTIVE, iso(now), row[0]))
         return Job(row[0], row[1], Path(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
-                   row[11], row[12], datetime.fromisoformat(row[13]))
+                   row[11], row[12], datetime.fromisoformat(row[13]), row[14])
 
     def next_due_time(self) -> datetime | None:
         row = self._conn().execute(
@@ -291,16 +301,21 @@ class Store:
                 "number": number, "directory_version": directory_version, "why": why,
             })
 
-    def start_attempt(self, job: Job, modem: str, number: str, pages_total: int, now: datetime) -> int:
+    def start_attempt(
+        self, job: Job, modem: str, number: str, pages_total: int, now: datetime, *, first_page: int = 0
+    ) -> int:
+        """Record a call about to be placed. ``first_page`` is the 0-based document page the
+        call starts at after its cover sheet (non-zero when resuming)."""
         at = iso(now)
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO attempts (job_id, modem, number, started, pages_total) VALUES (?,?,?,?,?)",
-                (job.id, modem, number, at, pages_total),
+                "INSERT INTO attempts (job_id, modem, number, started, pages_total, first_page) VALUES (?,?,?,?,?,?)",
+                (job.id, modem, number, at, pages_total, first_page),
             )
             conn.execute("UPDATE jobs SET attempts = attempts + 1, updated = ? WHERE id = ?", (at, job.id))
             self._audit(conn, at, "attempt.started", document_id=job.document_id, job_id=job.id, data={
                 "attempt": cur.lastrowid, "modem": modem, "number": number, "pages_total": pages_total,
+                "first_page": first_page,
             })
             assert cur.lastrowid is not None
             return cur.lastrowid

@@ -47,11 +47,16 @@ class CoverInfo:
     pages_total: int  # including the cover sheet
     job_reference: str  # e.g. "FX-20261126-0042"
     sent_at: datetime
-    continuation_of_pages: int | None = None  # reserved: resuming after a failed call
+    # Resuming after a call that broke off: how many document pages the recipient already
+    # confirmed. The cover then says which pages follow, so the recipient can put the two
+    # deliveries together (HylaFAX's "continuation cover page" does the same job).
+    continuation_of_pages: int | None = None
 
     def __post_init__(self) -> None:
         if self.pages_total < 1:
             raise ValueError("pages_total counts the cover sheet, so it is at least 1")
+        if self.continuation_of_pages is not None and not 0 <= self.continuation_of_pages < self.pages_total - 1:
+            raise ValueError("continuation_of_pages must leave at least one document page to send")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,7 @@ class CoverLabels:
     pages_total: str = "Antal sidor"
     sent_at: str = "Datum och tid"
     job_reference: str = "Referens"
+    continuation: str = "Fortsättning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,11 @@ def cover_sheet_pdf(info: CoverInfo, *, template: CoverTemplate = DEFAULT_TEMPLA
         (labels.sent_at, info.sent_at.strftime("%Y-%m-%d %H:%M")),
         (labels.job_reference, info.job_reference),
     ]
+    if info.continuation_of_pages:
+        received = info.continuation_of_pages + 1  # the original cover sheet was page 1
+        rows.insert(6, (labels.continuation,
+                        f"Sidorna 1–{received} togs emot vid ett tidigare försök. Här följer sidorna "
+                        f"{received + 1}–{info.pages_total}."))
     buffer = io.BytesIO()
     # invariant: no creation date or random ID, so the same cover gives the same bytes.
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)

@@ -17,17 +17,66 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageSequence
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from routing.directory import Directory, UnitKind
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DIRECTORY = ROOT / "examples" / "directory.csv"
+
+
+def first_of_kind(kind: UnitKind, *, station_id: bool = False) -> str:
+    """A unit of ``kind`` with (or without) an expected station id in the directory."""
+    return next(u.id for u in SAMPLE_DIRECTORY.units.values() if u.kind is kind and bool(u.station_id) == station_id)
+
+
+SAMPLE_DIRECTORY = Directory.load(DIRECTORY)
+WARD = first_of_kind(UnitKind.INPATIENT)
+MUNICIPALITY = first_of_kind(UnitKind.MUNICIPALITY)
+OUTPATIENT = first_of_kind(UnitKind.OUTPATIENT)
+# The standalone simulator answers every number as +46 40 628 04 99: a unit whose
+# directory entry expects another station id must be refused before page one.
+GUARDED_MUNICIPALITY = first_of_kind(UnitKind.MUNICIPALITY, station_id=True)
+
+
+def admission_meta(**extra: str) -> dict[str, str]:
+    """Inskrivningsinformation: a ward tells the municipality and outpatient care."""
+    return {"FaxdType": "inskrivningsinformation", "FaxdSender": WARD, "FaxdMunicipality": MUNICIPALITY,
+            "FaxdOutpatient": OUTPATIENT, "FaxdReference": "E2E-1"} | extra
+
+
+def make_pdf(path: Path, pages: int, *, metadata: dict[str, str] | None = None, label: str = "Form") -> Path:
+    """A form-like PDF: a title, boxes and text lines that differ per page."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for n in range(1, pages + 1):
+        c.setFont("Helvetica-Bold", 18)
+        c.drawString(60, 780, f"Inskrivningsinformation - {label}")
+        c.setFont("Helvetica", 11)
+        for i in range(20):
+            c.drawString(60, 740 - i * 22, f"Fält {i + 1}: värde {n * 100 + i} - testformulär sida {n}")
+        c.rect(50, 100 + n * 10, 400, 150)
+        c.showPage()
+    c.save()
+    data = buf.getvalue()
+    if metadata:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer.add_metadata({"/" + k: v for k, v in metadata.items()})
+        out = io.BytesIO()
+        writer.write(out)
+        data = out.getvalue()
+    path.write_bytes(data)
+    return path
 
 
 class Child:
@@ -134,10 +183,17 @@ class = "1"
 """
         )
 
-    def start_simulator(self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99") -> Child:
+    def start_simulator(self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99",
+                        profiles: dict[str, dict[str, Any]] | None = None) -> Child:
+        """``profiles``: remote fax machine and faults per dialled number (digits)."""
         link = self.root / "tty-sim"
-        self.simulator = Child([str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out",
-                                str(self.received), "--speed", str(speed), "--csi", csi])
+        argv = [str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out", str(self.received),
+                "--speed", str(speed), "--csi", csi]
+        if profiles is not None:
+            path = self.root / "profiles.json"
+            path.write_text(json.dumps({"numbers": profiles}))
+            argv += ["--profiles", str(path)]
+        self.simulator = Child(argv)
         self.children.append(self.simulator)
         self.simulator.wait_for(re.escape(str(link)) + "|/dev/pts/", timeout=30)
         return self.simulator
@@ -185,12 +241,3 @@ def tiff_pages(path: Path) -> list[np.ndarray]:
     with Image.open(io.BytesIO(path.read_bytes())) as image:
         return [np.asarray(frame.convert("1")) == 0 for frame in ImageSequence.Iterator(image)]
 
-
-def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str, poll: Callable[[float], Any]) -> None:
-    """For conditions no process announces; ``poll`` blocks on an event source between checks."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"timed out waiting for {what}")
-        poll(min(remaining, 1.0))

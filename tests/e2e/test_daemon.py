@@ -5,76 +5,25 @@ from __future__ import annotations
 
 import io
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pypdf import PdfWriter
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from drivers.page import Resolution
 from faxd.imaging import render_pdf
-from routing.directory import Directory, UnitKind
-from tests.e2e.harness import DIRECTORY, Gateway, tiff_pages
+from tests.e2e.harness import (
+    GUARDED_MUNICIPALITY,
+    MUNICIPALITY,
+    OUTPATIENT,
+    Gateway,
+    admission_meta,
+    make_pdf,
+    tiff_pages,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def first_of_kind(kind: UnitKind, *, station_id: bool = False) -> str:
-    """A unit of ``kind`` with (or without) an expected station id in the directory."""
-    return next(u.id for u in SAMPLE_DIRECTORY.units.values() if u.kind is kind and bool(u.station_id) == station_id)
-
-
-SAMPLE_DIRECTORY = Directory.load(DIRECTORY)
-WARD = first_of_kind(UnitKind.INPATIENT)
-MUNICIPALITY = first_of_kind(UnitKind.MUNICIPALITY)
-OUTPATIENT = first_of_kind(UnitKind.OUTPATIENT)
-# The standalone simulator answers every number as +46 40 628 04 99: a unit whose
-# directory entry expects another station id must be refused before page one.
-GUARDED_MUNICIPALITY = first_of_kind(UnitKind.MUNICIPALITY, station_id=True)
-
-
-def admission_meta(**extra: str) -> dict[str, str]:
-    """Inskrivningsinformation: a ward tells the municipality and outpatient care."""
-    return {"FaxdType": "inskrivningsinformation", "FaxdSender": WARD, "FaxdMunicipality": MUNICIPALITY,
-            "FaxdOutpatient": OUTPATIENT, "FaxdReference": "E2E-1"} | extra
-
-
-def make_pdf(path: Path, pages: int, *, metadata: dict[str, str] | None = None, label: str = "Form") -> Path:
-    """A form-like PDF: a title, boxes and text lines that differ per page."""
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for n in range(1, pages + 1):
-        c.setFont("Helvetica-Bold", 18)
-        c.drawString(60, 780, f"Inskrivningsinformation - {label}")
-        c.setFont("Helvetica", 11)
-        for i in range(20):
-            c.drawString(60, 740 - i * 22, f"Fält {i + 1}: värde {n * 100 + i} - testformulär sida {n}")
-        c.rect(50, 100 + n * 10, 400, 150)
-        c.showPage()
-    c.save()
-    data = buf.getvalue()
-    if metadata:
-        from pypdf import PdfReader
-
-        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-        writer.add_metadata({"/" + k: v for k, v in metadata.items()})
-        out = io.BytesIO()
-        writer.write(out)
-        data = out.getvalue()
-    path.write_bytes(data)
-    return path
-
-
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gw = Gateway(root=tmp_path, device=str(tmp_path / "tty-sim"))
-    try:
-        yield gw
-    finally:
-        gw.stop_all()
 
 
 def test_dropped_pdfs_are_faxed_with_cover_sheet_and_confirmed(gateway: Gateway, tmp_path: Path) -> None:

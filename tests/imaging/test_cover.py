@@ -146,3 +146,18 @@ def test_long_template_wording_cannot_push_fields_off_the_sheet() -> None:
     assert min(y for text, y in placed if text.strip()) >= 45  # the 50 pt margin, less a descender
     assert "Referens FX-20261126-0042" in text_of(cover_sheet_pdf(INFO, template=template))
     assert not cover_sheet(INFO, template=template).pixels[:, -150:].any()  # the heading was shrunk to fit
+
+
+def test_continuation_cover_says_which_pages_follow() -> None:
+    """A resumed call's cover names the pages already received and those that follow."""
+    from datetime import datetime
+
+    from pypdf import PdfReader
+
+    from faxd.imaging import CoverInfo, cover_sheet_pdf
+
+    info = CoverInfo(sender_name="A", sender_callback="040-628 04 00", recipient_name="B",
+                     recipient_fax="040-628 04 10", message_type="SIP", pages_total=6, job_reference="FX-1",
+                     sent_at=datetime(2026, 11, 26, 10, 0), continuation_of_pages=2)
+    text = PdfReader(io.BytesIO(cover_sheet_pdf(info))).pages[0].extract_text()
+    assert "Fortsättning" in text and "Sidorna 1–3" in text and "4–6" in text
