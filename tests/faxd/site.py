@@ -1,0 +1,90 @@
+"""A site for queue-runner tests: config, a copy of the sample directory, spool, store,
+intake and one runner, on a scripted modem unless a test brings its own."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from drivers.fake import FakeModem
+from drivers.modem import CallResult, FaxModem
+from faxd.config import load_config
+from faxd.daemon import DirectoryHolder
+from faxd.intake import Intake
+from faxd.runner import ModemRunner, WorkSignal
+from faxd.store import Store
+from spool.folders import SpoolFolders
+
+ROOT = Path(__file__).resolve().parents[2]
+WARD = "sus-lund-avd-12"
+
+
+class Site:
+    """Config, directory copy, spool, store, intake and one runner on a FakeModem."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        script: Iterable[CallResult | Exception] = (),
+        open_modem: Callable[[], FaxModem] | None = None,
+        max_attempts: int = 2,
+    ) -> None:
+        self.directory_file = tmp_path / "directory.csv"
+        shutil.copy(ROOT / "examples" / "directory.csv", self.directory_file)
+        config_file = tmp_path / "faxd.toml"
+        config_file.write_text(
+            '[paths]\nspool = "spool"\nstate = "state"\ndirectory = "directory.csv"\n'
+            '[station]\ntsi = "+46 40 628 04 00"\nheader_name = "Test"\ncallback = "040-628 04 00"\n'
+            f"[retry]\nmax_attempts = {max_attempts}\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
+            '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
+        )
+        self.config = load_config(config_file)
+        self.folders = SpoolFolders(self.config.spool)
+        self.folders.create()
+        self.store = Store(self.config.database, self.config.state)
+        self.directory = DirectoryHolder(self.directory_file)
+        self.intake = Intake(self.config, self.store, self.folders, self.directory.current)
+        self.modem = FakeModem(script=script)
+        self.runner = ModemRunner(
+            modem_config=self.config.modems[0], open_modem=open_modem or (lambda: self.modem), config=self.config,
+            store=self.store, folders=self.folders, directory=self.directory.current, work=WorkSignal(),
+            stopping=threading.Event(),
+        )
+        assert self.runner.open()
+
+    def drop(self, name: str, **fields: str) -> list[str]:
+        buf = io.BytesIO()
+        c = canvas.Canvas(buf, pagesize=A4)
+        c.drawString(72, 760, "Testformulär")
+        c.showPage()
+        c.setAuthor("test")
+        c.save()
+        path = self.folders.incoming / name
+        path.write_bytes(buf.getvalue())
+        (self.folders.incoming / f"{name}.json").write_text(
+            "{" + ",".join(f'"{k}": "{v}"' for k, v in fields.items()) + "}"
+        )
+        result = self.intake.take(path)
+        assert result is not None and result.quarantine_reason is None, result
+        return list(result.job_ids)
+
+    def run_all(self) -> None:
+        while self.runner.run_once():
+            pass
+
+    def edit_directory(self, old: str, new: str) -> None:
+        text = self.directory_file.read_text(encoding="utf-8")
+        assert old in text
+        self.directory_file.write_text(text.replace(old, new), encoding="utf-8")
+        self.directory.reload()
+
+
+def admission(site: Site, name: str = "a.pdf") -> list[str]:
+    return site.drop(name, FaxdType="inskrivningsinformation", FaxdSender=WARD,
+                     FaxdMunicipality="kommun-lund", FaxdOutpatient="vc-lund-norra")

@@ -1,0 +1,73 @@
+"""Each fault of the simulated line, through the real Class 1 driver and the queue runner:
+the outcome in the confirmation log, and what becomes of the job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.class1 import Class1Modem
+from drivers.modem import Station
+from drivers.simulator import Answer, RemoteProfile, SimulatedModem
+from tests.faxd.site import Site, admission
+
+# The municipality of the admission notice is the unit under test; the outpatient unit
+# always answers normally, so every case also shows the fault touches only its own job.
+MUNICIPALITY_NUMBER = "0406280416"  # kommun-lund in examples/directory.csv
+MUNICIPALITY_CSI = "+46 40 628 04 16"
+
+# fault -> (expected outcome of the first call, job state after it, log reason contains)
+CASES: dict[str, tuple[dict[str, Any], str, str, str]] = {
+    "busy": ({"answer": Answer.BUSY}, "busy", "queued", "busy"),
+    "no-answer": ({"answer": Answer.NO_ANSWER}, "no_answer", "queued", "answer"),
+    "no-dialtone": ({"answer": Answer.NO_DIALTONE}, "no_dialtone", "queued", "dial tone"),
+    "voice": ({"answer": Answer.VOICE}, "not_a_fax", "failed", "not retried"),
+    "ftt-everywhere": ({"ftt_above": 0}, "training_failed", "queued", ""),
+    "rtn-every-time": ({"bit_errors": 40}, "page_rejected", "queued", ""),
+    "dcn-after-cover": ({"dcn_after_page": 1}, "remote_disconnected", "queued", "1 of 2"),
+    "wrong-csi": ({"csi": "031 390 06 99"}, "station_mismatch", "failed", "not retried"),
+    "blank-csi": ({"csi": ""}, "station_mismatch", "failed", "not retried"),
+    "rtp": ({"rtp_pages": frozenset({1})}, "confirmed", "confirmed", ""),
+    "ecm-lost-frames": ({"ecm": True, "t6": True, "ecm_lost_frames": frozenset({0})}, "confirmed", "confirmed", ""),
+}
+
+
+@pytest.fixture
+def simulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SimulatedModem]:
+    fields = {"csi": MUNICIPALITY_CSI} | request.param
+    modem = SimulatedModem(out_dir=tmp_path / "received", receive_timeout=0.3,
+                           profiles={MUNICIPALITY_NUMBER: RemoteProfile(**fields)})
+    modem.start()
+    yield modem
+    modem.stop()
+
+
+@pytest.mark.parametrize(
+    ("simulator", "outcome", "job_state", "reason"),
+    list(CASES.values()),
+    ids=list(CASES),
+    indirect=["simulator"],
+)
+def test_fault_gives_outcome_log_entry_and_job_state(
+    tmp_path: Path, simulator: SimulatedModem, outcome: str, job_state: str, reason: str
+) -> None:
+    """The first call's outcome is logged with a reason, and the job is retried or not as the outcome says."""
+    assert simulator.path is not None
+    path = simulator.path
+    site = Site(tmp_path, max_attempts=3, open_modem=lambda: Class1Modem(
+        path, station=Station(tsi="+46 40 628 04 00", header_name="Test"), name="sim0",
+        command_timeout=2.0, max_page_resends=1))
+    admission(site)
+    assert site.runner.run_once() and site.runner.run_once()  # one call per recipient
+    log = {e["recipient"]: e for e in site.store.confirmation_log()}
+    entry = log["kommun-lund"]
+    assert entry["outcome"] == outcome
+    assert reason.lower() in entry["reason"].lower()
+    assert entry["ended"] is not None and entry["number"] == MUNICIPALITY_NUMBER
+    jobs = {j["recipient"]: j for j in site.store.jobs()}
+    assert jobs["kommun-lund"]["state"] == job_state
+    assert jobs["vc-lund-norra"]["state"] == "confirmed"
+    assert site.store.verify_log().intact
