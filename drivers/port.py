@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-import serial  # type: ignore[import-untyped]  # pyserial ships no stubs (types-pyserial would)
+import serial
 
 from drivers.t30.errors import FaxError
 

@@ -84,7 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job["state"]] = counts.get(job["state"], 0) + 1
-    status = {
+    status: dict[str, Any] = {
         "jobs": counts,
         "open_jobs": [j for j in jobs if j["state"] in ("queued", "active")],
         "failed_jobs": [j for j in jobs if j["state"] == "failed"],

@@ -58,7 +58,7 @@ def inspect(path: Path, sidecar: Path | None, *, max_bytes: int, max_pages: int)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentRejected("the PDF is encrypted with a password; send it without a password")
         pages = len(reader.pages)
-        info = reader.metadata or {}
+        info: Mapping[str, object] = reader.metadata or {}
         page_one_text = (reader.pages[0].extract_text() or "") if pages else ""
     except DocumentRejected:
         raise

@@ -1,0 +1,18 @@
+"""The packages type-check under mypy --strict (configured in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_packages_pass_mypy_strict() -> None:
+    """A type error anywhere in faxd, spool, routing or drivers fails the suite, with mypy's report."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "faxd", "spool", "routing", "drivers"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
