@@ -1,5 +1,10 @@
 """The body of the render child process (see `isolate`): ``python -m faxd.imaging.child
-PATH RESOLUTION LIMITS_JSON``, pages framed on stdout."""
+PATH RESOLUTION LIMITS_JSON``, pages framed on stdout.
+
+``python -m faxd.imaging.child --serve LIMITS_JSON`` is the long-lived child of
+`faxd.imaging.worker.RenderWorker`: it reads one request a line on stdin (JSON: path,
+resolution, limits) and answers each as the one-document child does, until stdin ends.
+"""
 
 from __future__ import annotations
 
@@ -19,21 +24,43 @@ from faxd.imaging.render import render_pdf
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--serve"]:
+        return serve(RenderLimits(**json.loads(argv[1])))
     path, resolution, limits_json = argv
     limits = RenderLimits(**json.loads(limits_json))
-    out = sys.stdout.buffer
     limit_self(limits)
+    render_one(Path(path), Resolution[resolution], limits)
+    return 0
+
+
+def serve(limits: RenderLimits) -> int:
+    """Render documents as requests come in on stdin, under the memory limit of
+    ``limits`` for the whole process and a fresh CPU budget for each document."""
+    _lower(resource.RLIMIT_AS, _mapped_bytes() + limits.max_memory_mb * 2**20)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        document_limits = RenderLimits(**request["limits"])
+        # RLIMIT_CPU counts the process's whole life: the backstop is what this
+        # document may use on top of what the earlier ones have used.
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        _lower(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + _cpu_backstop(document_limits)))
+        render_one(Path(request["path"]), Resolution[request["resolution"]], document_limits)
+    return 0
+
+
+def render_one(path: Path, resolution: Resolution, limits: RenderLimits) -> None:
+    """Send the pages of one document, then "D"; or "E" with the reason it cannot go."""
+    out = sys.stdout.buffer
     try:
-        for page in render_pdf(Path(path), resolution=Resolution[resolution], limits=limits):
+        for page in render_pdf(path, resolution=resolution, limits=limits):
             send(out, b"P", ROWS.pack(page.height) + np.packbits(page.pixels).tobytes())
     except DocumentRenderError as exc:
         send(out, b"E", str(exc).encode())
-        return 0
+        return
     except MemoryError:
         send(out, b"E", f"rendering needs more than the limit of {limits.max_memory_mb} MB".encode())
-        return 0
+        return
     send(out, b"D", b"")
-    return 0
 
 
 def send(out: BinaryIO, kind: bytes, payload: bytes) -> None:
@@ -47,7 +74,11 @@ def limit_self(limits: RenderLimits) -> None:
     # On top of what the interpreter and libraries have mapped already: the limit is on
     # what rendering may add, not on numpy's and PDFium's start-up mappings.
     _lower(resource.RLIMIT_AS, _mapped_bytes() + limits.max_memory_mb * 2**20)
-    _lower(resource.RLIMIT_CPU, math.ceil(limits.max_seconds_per_page * (limits.max_pages + 1)))
+    _lower(resource.RLIMIT_CPU, math.ceil(_cpu_backstop(limits)))
+
+
+def _cpu_backstop(limits: RenderLimits) -> float:
+    return limits.max_seconds_per_page * (limits.max_pages + 1)
 
 
 def _lower(kind: int, value: int) -> None:

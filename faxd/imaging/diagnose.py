@@ -6,6 +6,9 @@ file with no pages can be reported as "password". When PDFium refuses, pypdf loo
 the file to tell "no pages" and "encrypted" apart from damage. pypdf is pure Python: a
 hostile file can make it slow or fail, not crash; and the spool has already parsed the
 same file with it at intake.
+
+pypdf is imported only when PDFium has refused a file: it is 60 ms of the render
+child's start-up, paid for every document, and needed for almost none.
 """
 
 from __future__ import annotations
@@ -14,12 +17,6 @@ import io
 import logging
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
-# pypdf reports recoverable damage through the logging module; we judge by exceptions.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
-
 ENCRYPTED = "the PDF is encrypted with a password; send it unencrypted"
 NO_PAGES = "the document has no pages"
 DAMAGED = "the file is not a PDF or is damaged beyond repair"
@@ -27,6 +24,11 @@ DAMAGED = "the file is not a PDF or is damaged beyond repair"
 
 def refusal_reason(source: Path | bytes) -> str:
     """Return why a document PDFium refused cannot be rendered."""
+    from pypdf import PdfReader  # noqa: PLC0415  (only on refusal: see the module docstring)
+    from pypdf.errors import PdfReadError  # noqa: PLC0415
+
+    # pypdf reports recoverable damage through the logging module; we judge by exceptions.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else source)
         if reader.is_encrypted:

@@ -69,8 +69,31 @@ def render_pdf_isolated(
         [sys.executable, *child, *arguments],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        env=_child_environment(),
+        env=child_environment(),
     )
+    assert process.stdout is not None
+    try:
+        yield from receive_pages(process, resolution, limits, startup_seconds)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+
+
+class Refused(DocumentRenderError):
+    """The renderer refused the document and said why; it is still alive and in step."""
+
+
+def receive_pages(
+    process: subprocess.Popen[bytes], resolution: Resolution, limits: RenderLimits, startup_seconds: float
+) -> Iterator[FaxPage]:
+    """Yield the pages of one document as ``process`` sends them, until it says done.
+
+    Raises `Refused` when the renderer refuses the document, and `DocumentRenderError`
+    when it runs out of time (``startup_seconds`` more for the first page) or dies; then
+    it is killed here. Stopping the process otherwise is the caller's.
+    """
     assert process.stdout is not None
     number = 1
     deadline = time.monotonic() + startup_seconds + limits.max_seconds_per_page
@@ -89,12 +112,14 @@ def render_pdf_isolated(
                     # was busy with this one (sending it can take a minute).
                     deadline = time.monotonic() + limits.max_seconds_per_page
                 elif kind == b"E":
-                    raise DocumentRenderError(payload.decode("utf-8", "replace"))
+                    raise Refused(payload.decode("utf-8", "replace"))
                 elif kind == b"D":
                     return
                 else:
+                    process.kill()
                     raise DocumentRenderError(f"the renderer sent something unexpected at page {number}")
     except _Timeout:
+        process.kill()
         raise DocumentRenderError(
             f"page {number} took longer than {limits.max_seconds_per_page:.3g} s to render; the renderer was stopped"
         ) from None
@@ -103,11 +128,6 @@ def render_pdf_isolated(
         raise DocumentRenderError(
             f"the renderer stopped unexpectedly at page {number} ({_exit_reason(process.wait())})"
         ) from None
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        process.stdout.close()
 
 
 def _read_frame(stream: IO[bytes], selector: selectors.BaseSelector, deadline: float) -> tuple[bytes, bytes]:
@@ -130,7 +150,7 @@ def _read_exactly(stream: IO[bytes], selector: selectors.BaseSelector, size: int
     return bytes(chunks)
 
 
-def _child_environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
     # The child must import the same faxd as we did, installed or not.
     root = str(Path(__file__).resolve().parents[2])
     environment = dict(os.environ)

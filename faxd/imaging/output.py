@@ -10,13 +10,19 @@ page has each row doubled in the preview, to look the shape it will print.
 
 Files are written beside their final name and renamed into place, so a crash leaves
 the old file or the new one, never half of one (the archive is evidence).
+
+`write_tiff_streaming` takes the pages as an iterable and holds one at a time, so a long
+document is archived in the memory of one page; `faxd.imaging.archive.ArchivedPages`
+reads it back the same way, and is what the modem is handed: what went on the line is
+the archive, pixel for pixel.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +36,7 @@ from drivers.t4 import Coding
 _TIFF_COMPRESSION = {Coding.MH: "group3", Coding.MR: "group3", Coding.MMR: "group4"}
 _T4_OPTIONS, _T4_2D = 292, 1  # TIFF 6.0 §11: T4Options bit 0 set means two-dimensional
 _PHOTOMETRIC, _WHITE_IS_ZERO = 262, 0  # as fax data is, and TIFF Class F asks (RFC 2306 §3)
+_SHORT = 3  # TIFF field type
 # PageNumber (297) is left out: Pillow hands libtiff the pair wrongly and it comes out garbled.
 
 
@@ -41,19 +48,66 @@ def write_tiff(pages: Sequence[FaxPage], path: Path, *, coding: Coding | str = C
     """
     if not pages:
         raise ValueError("no pages to write")
+    write_tiff_streaming(pages, path, coding)
+    return path
+
+
+def write_tiff_streaming(pages: Iterable[FaxPage], path: Path, coding: Coding | str = Coding.MMR) -> int:
+    """Write ``pages`` to ``path`` as `write_tiff` does, taking one page at a time from the
+    iterable (a renderer's generator) and holding no more; return the number of pages.
+
+    The file appears under ``path`` only once every page is written and on disk: if the
+    iterable raises, the exception propagates and ``path`` is untouched. Raises
+    ValueError if there are no pages or the coding is unknown.
+    """
     chosen = coding if isinstance(coding, Coding) else Coding(coding.upper())
+    count = 0
     with _replacing(path) as temporary:
         with TiffImagePlugin.AppendingTiffWriter(str(temporary)) as tiff:
             for page in pages:
                 info = TiffImagePlugin.ImageFileDirectory_v2()
-                info[_PHOTOMETRIC] = _WHITE_IS_ZERO  # Pillow flips the stored bits to match
                 if chosen is Coding.MR:
                     info[_T4_OPTIONS] = _T4_2D
-                _image(page.pixels).save(
+                # Pillow's 255 ("white") where the page is black: libtiff stores a 1 bit
+                # for black, which is WhiteIsZero data under a BlackIsZero label that
+                # `_relabel_white_is_zero` then corrects. Asking Pillow for WhiteIsZero
+                # instead makes it invert the page pixel by pixel in Python first: 0.4 to
+                # 0.7 s a page against 10 ms, for the same coded bytes (compared).
+                Image.fromarray(page.pixels).save(
                     tiff, "TIFF", compression=_TIFF_COMPRESSION[chosen], dpi=page.resolution.dpi, tiffinfo=info
                 )
                 tiff.newFrame()
-    return path
+                count += 1
+                del page  # let it go before the next one is rendered, not after
+        if count == 0:
+            raise ValueError("no pages to write")
+        _relabel_white_is_zero(temporary)
+        # Evidence: on disk before it has its name, so a power cut cannot leave a
+        # named archive with pages missing.
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+    return count
+
+
+def _relabel_white_is_zero(path: Path) -> None:
+    """Set PhotometricInterpretation to WhiteIsZero in every image file directory of the
+    TIFF at ``path`` (TIFF 6.0 §2: header, then a chain of IFDs of 12-byte entries)."""
+    with open(path, "r+b") as tiff:
+        order = {b"II": "<", b"MM": ">"}[tiff.read(2)]
+        tiff.seek(4)
+        (offset,) = struct.unpack(order + "I", tiff.read(4))
+        while offset:
+            tiff.seek(offset)
+            (count,) = struct.unpack(order + "H", tiff.read(2))
+            entries = tiff.read(12 * count)
+            for index in range(count):
+                tag, kind = struct.unpack_from(order + "HH", entries, 12 * index)
+                if tag == _PHOTOMETRIC and kind == _SHORT:
+                    # A SHORT value sits in the first two bytes of the entry's value field.
+                    tiff.seek(offset + 2 + 12 * index + 8)
+                    tiff.write(struct.pack(order + "H", _WHITE_IS_ZERO))
+            tiff.seek(offset + 2 + 12 * count)
+            (offset,) = struct.unpack(order + "I", tiff.read(4))
 
 
 def write_png(pages: Sequence[FaxPage], path: Path) -> list[Path]:

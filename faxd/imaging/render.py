@@ -19,7 +19,9 @@ Tone: a plain threshold at 50 % grey (`THRESHOLD`), no dither, so text and rules
 sharp. Form shading up to mid-grey drops out and leaves the black text on it readable;
 coloured text (blue, red, green) is darker than that and stays black. Paths are drawn
 without anti-aliasing so a hairline rule is one pixel of black, not a grey that the
-threshold would drop. Photos come out as silhouettes; dithering them is a later issue.
+threshold would drop. Inside the page's photos (image objects and gradient shadings
+that really are continuous tone) a clustered-dot screen is used instead: see `tone`
+for how they are found, which screen, and the sizes that decided it.
 
 PDFium is not thread-safe, so every call into it holds `PDFIUM_LOCK`: a daemon that
 renders for two modems at once serialises here rather than crashing.
@@ -42,6 +44,7 @@ import pypdfium2.raw as pdfium_c
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
 from faxd.imaging.diagnose import refusal_reason
 from faxd.imaging.limits import DocumentRenderError, RenderLimits
+from faxd.imaging.tone import Box, halftone, is_continuous_tone, tone_boxes
 
 #: Grey levels (0 black .. 255 white) below this become black.
 THRESHOLD = 128
@@ -169,14 +172,14 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
 def _plan(document: pdfium.PdfDocument, resolution: Resolution, limits: RenderLimits) -> list[Placement]:
     limits.check_page_count(len(document))
     placements = []
+    size = pdfium_c.FS_SIZEF()
     for index in range(len(document)):
         number = index + 1
-        page = _load_page(document, index)
-        try:
-            # As displayed: pdfium applies the page's /Rotate to the size.
-            width_pt, height_pt = page.get_size()
-        finally:
-            page.close()
+        # As displayed: pdfium applies the page's /Rotate to the size. By index, so the
+        # page's content is not parsed twice (it is loaded again to be rendered).
+        if not pdfium_c.FPDF_GetPageSizeByIndexF(document, index, size):
+            raise DocumentRenderError(f"page {number} is damaged and could not be read")
+        width_pt, height_pt = size.width, size.height
         limits.check_page_size(number, width_pt, height_pt)
         placement = place(width_pt, height_pt, resolution)
         limits.check_page_length(number, placement.length_mm)
@@ -212,9 +215,26 @@ def _render_page(page: pdfium.PdfPage, placement: Placement) -> npt.NDArray[np.b
         clip = pdfium_c.FS_RECTF(placement.left, 0, placement.right, rows)
         pdfium_c.FPDF_RenderPageBitmapWithMatrix(bitmap, page, pdfium_c.FS_MATRIX(*matrix), clip, _FLAGS)
         grey: npt.NDArray[np.uint8] = bitmap.to_numpy()
-        if passes > 1:
-            grey = grey.reshape(placement.rows, passes, FAX_WIDTH).min(axis=1)
+        merged = grey if passes == 1 else grey.reshape(placement.rows, passes, FAX_WIDTH).min(axis=1)
         # The comparison copies out of pdfium's buffer before the bitmap is freed.
-        return np.ascontiguousarray(grey < THRESHOLD)
+        pixels = np.ascontiguousarray(merged < THRESHOLD)
+        for box in tone_boxes(page, placement.matrix, placement.rows):
+            tone = _photo_grey(grey, box, passes)
+            if is_continuous_tone(tone):
+                pixels[box.slices] = halftone(tone, box, THRESHOLD)
+        return pixels
     finally:
         bitmap.close()
+
+
+def _photo_grey(grey: npt.NDArray[np.uint8], box: Box, passes: int) -> npt.NDArray[np.uint8]:
+    """Return the grey of ``box`` (in final rows) out of the ``passes``-times taller render."""
+    if passes == 1:
+        region: npt.NDArray[np.uint8] = grey[box.top : box.bottom, box.left : box.right]
+        return region
+    # In a photo the pair of rows is averaged, not darkest-kept: keeping the darker of
+    # two would darken every mid-tone (that rule is for thin strokes, not for tone).
+    band = grey[box.top * passes : box.bottom * passes, box.left : box.right].astype(np.uint16)
+    pairs = band.reshape(box.bottom - box.top, passes, -1)
+    merged: npt.NDArray[np.uint8] = (pairs.sum(axis=1) // passes).astype(np.uint8)
+    return merged

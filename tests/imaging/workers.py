@@ -1,4 +1,5 @@
-"""Render children that misbehave on purpose: ``python -m tests.imaging.workers crash|hang|hog ...``."""
+"""Render children that misbehave on purpose: ``python -m tests.imaging.workers crash|hang|hog ...``
+(the one-document child's arguments or the serving child's; the limits come last in both)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def hog(limits: RenderLimits) -> None:
 
 
 if __name__ == "__main__":
-    behaviour, _path, _resolution, limits_json = sys.argv[1:]
+    behaviour, limits_json = sys.argv[1], sys.argv[-1]
     if behaviour == "crash":
         crash()
     elif behaviour == "hang":
