@@ -258,7 +258,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     from faxd.imaging import DocumentRenderError, write_pdf, write_png
     from faxd.intake import route_document
-    from faxd.prepare import prepare
+    from faxd.prepare import transmission_pages
     from faxd.store import now_utc
     from routing.directory import Directory
     from routing.errors import RoutingError
@@ -273,19 +273,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
         recipient = args.recipient or recipients[0]
         if recipient not in recipients:
             raise CliError(f"{recipient} is not a recipient of this document; its recipients: {', '.join(recipients)}")
-        transmission = prepare(
+        pages = list(transmission_pages(
             config=config, directory=directory, document=file, document_pages=routed.facts.pages,
             job_id="FX-PREVIEW", message_type=routed.route.message_type.code, sender_id=routed.route.sender.id,
             recipient_id=recipient, sent_at=now_utc().astimezone(),
-        )
+        ))
     except (DocumentRejected, RoutingError, DocumentRenderError) as exc:
         raise CliError(f"{file}: would be refused: {exc}") from None
     output = Path(args.output)
     if output.suffix.lower() == ".png":
-        written = write_png(transmission.pages, output)
+        written = write_png(pages, output)
     else:
-        written = write_pdf(transmission.pages, output)
-    print(f"preview for {recipient}: {len(transmission.pages)} pages (cover sheet included) -> "
+        written = write_pdf(pages, output)
+    print(f"preview for {recipient}: {len(pages)} pages (cover sheet included) -> "
           + ", ".join(str(p) for p in written))
     return 0
 

@@ -94,6 +94,7 @@ class Config:
     retry: RetryConfig = field(default_factory=RetryConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     log_format: str = "logfmt"  # or "json"
+    archive_retention_days: int = 365  # page images of each attempt; 0 keeps them for ever
 
     @property
     def database(self) -> Path:
@@ -186,6 +187,7 @@ class _Reader:
         retry = self.table(raw, "retry", required=False)
         limits = self.table(raw, "limits", required=False)
         logging = self.table(raw, "logging", required=False)
+        archive = self.table(raw, "archive", required=False)
         log_format = logging.get("format", "logfmt")
         if log_format not in ("logfmt", "json"):
             raise self.fail("logging.format", f"must be 'logfmt' or 'json', not {log_format!r}")
@@ -229,6 +231,7 @@ class _Reader:
                 max_pages=int(self.number(limits, "limits.max_pages", 200, minimum=1)),
             ),
             log_format=log_format,
+            archive_retention_days=int(self.number(archive, "archive.retention_days", 365)),
         )
 
     def modem(self, raw: Any, index: int) -> ModemConfig:

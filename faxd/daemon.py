@@ -12,6 +12,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -22,6 +23,7 @@ from drivers.modem import FaxModem, Station
 from drivers.simulator import SimulatedModem, load_profiles
 from drivers.simulator.profiles import ProfileError
 from faxd.config import Config, ConfigError, ModemConfig
+from faxd.imaging import prune_archive
 from faxd.intake import Intake
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import DocumentState, Store, now_utc
@@ -35,6 +37,7 @@ from spool.watcher import SpoolWatcher
 log = structlog.get_logger("faxd.daemon")
 
 RUNNER_STOP_SECONDS = 120.0
+PRUNE_INTERVAL_SECONDS = 3600.0
 
 
 class DirectoryHolder:
@@ -175,8 +178,15 @@ class Daemon:
         return 0
 
     def _intake_loop(self) -> None:
+        next_prune = time.monotonic()
         while not self.stopping.is_set():
-            path = self.arrivals.get()
+            if time.monotonic() >= next_prune:
+                self._prune_archive()
+                next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+            try:
+                path = self.arrivals.get(timeout=PRUNE_INTERVAL_SECONDS)
+            except queue.Empty:
+                continue
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.directory.reload()
@@ -186,6 +196,15 @@ class Daemon:
                 self.intake.take(path)
             except Exception:  # supervisor boundary: the daemon stays up; the file stays in work/
                 log.exception("intake.crashed")
+
+    def _prune_archive(self) -> None:
+        days = self.config.archive_retention_days
+        folder = self.config.state / "archive"
+        if days <= 0 or not folder.is_dir():
+            return
+        removed = prune_archive(folder, keep_days=days, now=now_utc())
+        if removed:
+            log.info("archive.pruned", files=removed, retention_days=days)
 
     def _file_finished_documents(self) -> None:
         """Documents whose jobs all ended but which a crash left in work/."""

@@ -7,14 +7,25 @@ names units, numbers, the message type and the job reference, never the patient.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
 from drivers.page import FaxPage, Resolution
 from faxd.config import Config
-from faxd.imaging import CoverInfo, DocumentRenderError, HeaderInfo, RenderLimits, cover_sheet, render_pdf, stamp_header
+from faxd.imaging import (
+    ArchivedPages,
+    CoverInfo,
+    DocumentRenderError,
+    HeaderInfo,
+    RenderLimits,
+    cover_sheet,
+    render_pdf,
+    stamp_header,
+    write_tiff_streaming,
+)
 from routing.directory import Directory
 from routing.message_types import MessageType
 
@@ -26,8 +37,11 @@ Renderer = Callable[..., Iterator[FaxPage]]
 
 @dataclass(frozen=True, slots=True)
 class Transmission:
-    pages: list[FaxPage]
-    cover: CoverInfo
+    """The pages of one call, read back lazily from the archive they were written to:
+    what goes on the line is what the auditor finds in the archive."""
+
+    pages: Sequence[FaxPage]
+    archive: Path
 
 
 def message_type_words(code: str) -> str:
@@ -35,7 +49,7 @@ def message_type_words(code: str) -> str:
     return message_type.swedish_name if message_type else code
 
 
-def prepare(
+def transmission_pages(
     *,
     config: Config,
     directory: Directory,
@@ -49,23 +63,23 @@ def prepare(
     resolution: Resolution = Resolution.FINE,
     renderer: Renderer = render_pdf,
     first_page: int = 0,
-) -> Transmission:
-    """Render cover + document with headers. Raises faxd.imaging.DocumentRenderError.
+) -> Iterator[FaxPage]:
+    """Cover sheet, then the document's pages, each with the header line, one at a time.
 
     ``first_page`` > 0 resumes after pages the recipient already confirmed: a continuation
     cover sheet says so, and the pages keep their numbers in the header ("Sida 4/6").
+    Raises faxd.imaging.DocumentRenderError (also at the end, if the renderer found
+    another number of pages than the cover sheet announced).
     """
     sender = directory.get(sender_id)
     recipient = directory.get(recipient_id)
-    sender_name = sender.name if sender else sender_id
     recipient_name = recipient.name if recipient else recipient_id
-    recipient_fax = recipient.fax_display if recipient else ""
     total = document_pages + 1
     cover = CoverInfo(
-        sender_name=sender_name,
+        sender_name=sender.name if sender else sender_id,
         sender_callback=config.station.callback,
         recipient_name=recipient_name,
-        recipient_fax=recipient_fax,
+        recipient_fax=recipient.fax_display if recipient else "",
         message_type=message_type_words(message_type),
         pages_total=total,
         job_reference=job_id,
@@ -79,17 +93,24 @@ def prepare(
         job_reference=job_id,
         pages_total=total,
     )
-    limits = RenderLimits(max_pages=config.limits.max_pages)
-    pages = [stamp_header(cover_sheet(cover, resolution=resolution), header, 1)]
+    yield stamp_header(cover_sheet(cover, resolution=resolution), header, 1)
     rendered = 0
+    limits = RenderLimits(max_pages=config.limits.max_pages)
     for index, page in enumerate(renderer(document, resolution=resolution, limits=limits)):
         rendered += 1
         if index >= first_page:
-            pages.append(stamp_header(page, header, index + 2))
+            yield stamp_header(page, header, index + 2)
     if rendered != document_pages:
         # The page count on the cover was taken when the document was checked; a
         # renderer that sees another count would make the cover sheet lie.
         raise DocumentRenderError(
             f"the document has {document_pages} pages by its page tree but {rendered} could be rendered"
         )
-    return Transmission(pages=pages, cover=cover)
+
+
+def prepare(*, archive: Path, **page_args: Any) -> Transmission:
+    """Write the transmission's pages into ``archive`` (TIFF, one page in memory at a time)
+    and return them as a lazy sequence over that file. Takes ``transmission_pages``'s
+    arguments. Raises DocumentRenderError; then no archive file is left behind."""
+    write_tiff_streaming(transmission_pages(**page_args), archive)
+    return Transmission(pages=ArchivedPages(archive), archive=archive)

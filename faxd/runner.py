@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
-from drivers.page import FaxPage
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from faxd.config import Config, ModemConfig
-from faxd.imaging import DocumentRenderError, render_pdf_isolated, write_tiff
+from faxd.imaging import DocumentRenderError, RenderWorker
 from faxd.prepare import prepare
 from faxd.retry import decide
 from faxd.store import AttemptEnd, DocumentState, Job, JobState, Store, now_utc
@@ -77,6 +77,9 @@ class ModemRunner(threading.Thread):
         self.work = work
         self.stopping = stopping
         self._modem: FaxModem | None = None
+        # One render child per modem, kept between jobs: starting one per document costs
+        # more than rendering it (bench/bench_imaging.py).
+        self._renderer = RenderWorker()
 
     @property
     def modem_name(self) -> str:
@@ -131,6 +134,7 @@ class ModemRunner(threading.Thread):
         return True
 
     def _close(self) -> None:
+        self._renderer.close()
         if self._modem is not None:
             self._modem.close()
             self._modem = None
@@ -152,12 +156,14 @@ class ModemRunner(threading.Thread):
             log.info("job.number_changed", directory_version=directory.version)
         number = dial_string(unit, self.config.dial_rule)
         sent_at = now_utc().astimezone()
+        archive = archive_path(self.config.state, job.id, sent_at)
+        archive.parent.mkdir(parents=True, exist_ok=True)
         try:
             transmission = prepare(
-                config=self.config, directory=directory, document=job.document_path,
+                archive=archive, config=self.config, directory=directory, document=job.document_path,
                 document_pages=job.document_pages, job_id=job.id, message_type=job.message_type,
                 sender_id=job.sender, recipient_id=job.recipient, sent_at=sent_at,
-                renderer=render_pdf_isolated, first_page=job.pages_done,
+                renderer=self._renderer.render, first_page=job.pages_done,
             )
         except DocumentRenderError as exc:
             self.store.fail_job(job, "document_error", f"the document could not be rendered: {exc}")
@@ -165,8 +171,7 @@ class ModemRunner(threading.Thread):
             self._file_document(job)
             return
         attempt_id = self.store.start_attempt(job, self.modem_name, number, len(transmission.pages), now_utc(),
-                                              first_page=job.pages_done)
-        self._archive(job, attempt_id, transmission.pages)
+                                              first_page=job.pages_done, archive=transmission.archive.name)
         log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id, resumed_after=job.pages_done)
         assert self._modem is not None
         try:
@@ -188,12 +193,6 @@ class ModemRunner(threading.Thread):
             )
             return
         self._finish(job, attempt_id, result)
-
-    def _archive(self, job: Job, attempt_id: int, pages: list[FaxPage]) -> None:
-        # An auditor can see exactly what went on the line for every attempt.
-        path = archive_path(self.config.state, job.id, attempt_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_tiff(pages, path)
 
     def _finish(self, job: Job, attempt_id: int, result: CallResult) -> None:
         now = now_utc()
@@ -236,5 +235,6 @@ class ModemRunner(threading.Thread):
         log.info(f"document.{state.value}", document_id=job.document_id)
 
 
-def archive_path(state: Path, job_id: str, attempt_id: int) -> Path:
-    return state / "archive" / f"{job_id}-attempt-{attempt_id}.tif"
+def archive_path(state: Path, job_id: str, sent_at: datetime) -> Path:
+    """Where the pages of one attempt are kept: an auditor sees what went on the line."""
+    return state / "archive" / f"{job_id}-{sent_at.astimezone(UTC):%Y%m%dT%H%M%S%f}.tif"

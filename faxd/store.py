@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     remote_id TEXT,
     pages_total INTEGER NOT NULL,
     first_page INTEGER NOT NULL DEFAULT 0,
+    archive TEXT,
     pages_sent INTEGER NOT NULL DEFAULT 0,
     pages_confirmed INTEGER NOT NULL DEFAULT 0,
     bit_rate INTEGER,
@@ -173,6 +174,8 @@ class Store:
         columns = {row[1] for row in self._conn().execute("PRAGMA table_info(attempts)")}
         if "first_page" not in columns:
             self._conn().execute("ALTER TABLE attempts ADD COLUMN first_page INTEGER NOT NULL DEFAULT 0")
+        if "archive" not in columns:
+            self._conn().execute("ALTER TABLE attempts ADD COLUMN archive TEXT")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -302,20 +305,29 @@ class Store:
             })
 
     def start_attempt(
-        self, job: Job, modem: str, number: str, pages_total: int, now: datetime, *, first_page: int = 0
+        self,
+        job: Job,
+        modem: str,
+        number: str,
+        pages_total: int,
+        now: datetime,
+        *,
+        first_page: int = 0,
+        archive: str | None = None,
     ) -> int:
         """Record a call about to be placed. ``first_page`` is the 0-based document page the
         call starts at after its cover sheet (non-zero when resuming)."""
         at = iso(now)
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO attempts (job_id, modem, number, started, pages_total, first_page) VALUES (?,?,?,?,?,?)",
-                (job.id, modem, number, at, pages_total, first_page),
+                "INSERT INTO attempts (job_id, modem, number, started, pages_total, first_page, archive)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (job.id, modem, number, at, pages_total, first_page, archive),
             )
             conn.execute("UPDATE jobs SET attempts = attempts + 1, updated = ? WHERE id = ?", (at, job.id))
             self._audit(conn, at, "attempt.started", document_id=job.document_id, job_id=job.id, data={
                 "attempt": cur.lastrowid, "modem": modem, "number": number, "pages_total": pages_total,
-                "first_page": first_page,
+                "first_page": first_page, "archive": archive,
             })
             assert cur.lastrowid is not None
             return cur.lastrowid
@@ -418,13 +430,13 @@ class Store:
         rows = self._conn().execute(
             "SELECT a.id, a.job_id, d.id, d.sha256, d.message_type, j.recipient, j.recipient_name, a.number,"
             " a.remote_id, a.pages_total, a.pages_sent, a.pages_confirmed, a.bit_rate, a.started, a.ended,"
-            " a.outcome, a.reason, a.modem, j.directory_version"
+            " a.outcome, a.reason, a.modem, j.directory_version, a.archive"
             " FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN documents d ON d.id = j.document_id"
             " ORDER BY a.id"
         ).fetchall()
         keys = ("attempt", "job_id", "document_id", "document_sha256", "message_type", "recipient",
                 "recipient_name", "number", "remote_id", "pages_total", "pages_sent", "pages_confirmed",
-                "bit_rate", "started", "ended", "outcome", "reason", "modem", "directory_version")
+                "bit_rate", "started", "ended", "outcome", "reason", "modem", "directory_version", "archive")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def jobs(self) -> list[dict[str, Any]]:

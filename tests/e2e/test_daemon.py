@@ -50,6 +50,7 @@ def test_dropped_pdfs_are_faxed_with_cover_sheet_and_confirmed(gateway: Gateway,
     # What the remote decoded is, pixel for pixel, what we archived as sent.
     archives = sorted((gateway.state / "archive").glob("*.tif"))
     assert len(archives) == 4
+    assert sorted(e["archive"] for e in log) == [a.name for a in archives]
     sent_sets = [tiff_pages(a) for a in archives]
     received_sets = [tiff_pages(Path(c["dir"]) / "pages.tif") for c in calls]
     for received in received_sets:
