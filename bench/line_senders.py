@@ -27,7 +27,7 @@ from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FaxPage
 from faxd.config import Config, load_config
-from faxd.imaging import render_pdf_isolated
+from faxd.imaging import RenderWorker
 from faxd.intake import route_document
 from faxd.prepare import prepare
 from routing.directory import Directory
@@ -51,6 +51,7 @@ class CallFailed(RuntimeError):
 class Site:
     config: Config
     directory: Directory
+    renderer: RenderWorker  # the daemon's render child; close() it when done
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class Message:
     recipient: str
     dial: str  # what the modem dials, by the site's dialling rule
     expected_csi: str | None  # the directory's station id for the recipient
-    pages: list[FaxPage]  # faxd's transmission: cover sheet first, header on every page
+    pages: Sequence[FaxPage]  # faxd's transmission: cover sheet first, header on every page
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,40 +86,52 @@ class SentCall:
 
 
 def load_site(config_path: Path) -> Site:
-    """Returns the example configuration and its fax directory; quiets the driver's log."""
+    """Returns the example configuration, its fax directory and a render child (the caller
+    closes ``renderer``); quiets the driver's log."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     config = load_config(config_path)
-    return Site(config, Directory.load(config.directory))
+    return Site(config, Directory.load(config.directory), RenderWorker())
 
 
-def _message(document: Path, sidecar: Path | None, name: str, site: Site, sent_at: datetime) -> Message:
+def _message(document: Path, sidecar: Path | None, name: str, site: Site, sent_at: datetime,
+             archive: Path, min_pages: int = 1) -> Message | None:
+    """Returns the message, or None for a document of fewer than ``min_pages`` pages.
+    Raises RoutingError (or DocumentRejected) as the daemon's intake would."""
     routed = route_document(document, sidecar, site.config, site.directory)
+    if routed.facts.pages < min_pages:
+        return None
     unit = routed.route.recipients[0].unit
+    # As the daemon's runner does it: its render child, the pages written to the attempt's
+    # archive TIFF and read back from there while the call runs.
+    archive.parent.mkdir(parents=True, exist_ok=True)
     transmission = prepare(
-        config=site.config, directory=site.directory, document=document, document_pages=routed.facts.pages,
-        job_id=f"FX-{sent_at:%Y%m%d}-{zlib.crc32(name.encode()) % 100000:05d}", message_type=routed.route.message_type.code,
-        sender_id=routed.route.sender.id, recipient_id=unit.id, sent_at=sent_at, renderer=render_pdf_isolated,
+        archive=archive, config=site.config, directory=site.directory, document=document,
+        document_pages=routed.facts.pages, job_id=f"FX-{sent_at:%Y%m%d}-{zlib.crc32(name.encode()) % 100000:05d}",
+        message_type=routed.route.message_type.code, sender_id=routed.route.sender.id, recipient_id=unit.id,
+        sent_at=sent_at, renderer=site.renderer.render,
     )
     return Message(name=name, slug=document.stem, document=document, document_pages=routed.facts.pages,
                    recipient=unit.id, dial=dial_string(unit, site.config.dial_rule),
                    expected_csi=unit.station_id, pages=transmission.pages)
 
 
-def messages_from_forms(folder: Path, site: Site, sent_at: datetime) -> list[Message]:
-    """Returns the multi-page sample forms the routine lets the daemon send, in name order."""
+def messages_from_forms(folder: Path, site: Site, sent_at: datetime, archive: Path) -> list[Message]:
+    """Returns the multi-page sample forms the routine lets the daemon send, in name order;
+    their transmissions are archived under ``archive``."""
     messages = []
     for document in sorted(folder.glob("*.pdf")):
         sidecar = sidecar_of(document)
         try:
-            message = _message(document, sidecar if sidecar.exists() else None, document.stem, site, sent_at)
+            message = _message(document, sidecar if sidecar.exists() else None, document.stem, site, sent_at,
+                               archive / f"{document.stem}.tif", min_pages=2)
         except RoutingError:
             continue  # e.g. checklista-beslutsstod: never faxed
-        if message.document_pages >= 2:
+        if message is not None:
             messages.append(message)
     return messages
 
 
-def messages_from_corpus(folder: Path, site: Site, sent_at: datetime) -> list[Message]:
+def messages_from_corpus(folder: Path, site: Site, sent_at: datetime, archive: Path) -> list[Message]:
     """Returns the corpus discharge-planning form at 2 and 3 pages, routed as the type its title
     reads as (andrad-utskrivning) from a ward (sidecar routing data; the corpus PDFs carry none)."""
     from bench.corpus import discharge_planning
@@ -132,7 +145,10 @@ def messages_from_corpus(folder: Path, site: Site, sent_at: datetime) -> list[Me
         sidecar.write_text('{"FaxdType": "andrad-utskrivning", "FaxdSender": "sus-malmo-avd-3",'
                            ' "FaxdMunicipality": "kommun-malmo", "FaxdOutpatient": "vc-malmo-centrum",'
                            ' "FaxdReference": "BENCH-UTSK-%d"}' % pages)
-        messages.append(_message(document, sidecar, f"corpus discharge-planning {pages}p", site, sent_at))
+        message = _message(document, sidecar, f"corpus discharge-planning {pages}p", site, sent_at,
+                           archive / f"{document.stem}.tif")
+        assert message is not None
+        messages.append(message)
     return messages
 
 
