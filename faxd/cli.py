@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.store import Store
-from spool.claim import fsync_dir, sidecar_of
+from spool.claim import sidecar_of, write_atomically
 from spool.folders import SpoolFolders
 
-Command = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    from faxd.intake import RoutedDocument
+    from routing.directory import Directory
 
 
 class CliError(Exception):
@@ -115,16 +116,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 # -- send --------------------------------------------------------------------------------
 
 
-def _place(data: bytes, target: Path) -> None:
-    """Write under a hidden temporary name, flush to disk, then rename into place."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    with tmp.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.rename(tmp, target)
-
-
 def cmd_send(args: argparse.Namespace) -> int:
     config = _config(args)
     incoming = SpoolFolders(config.spool).incoming
@@ -149,9 +140,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         counter += 1
     # The sidecar goes in first: the daemon takes the PDF the moment it appears.
     if meta is not None:
-        _place(meta, sidecar_of(target))
-    _place(data, target)
-    fsync_dir(incoming)
+        write_atomically(sidecar_of(target), meta)
+    write_atomically(target, data)
     print(f"queued {source} as {target}")
     return 0
 
@@ -166,24 +156,34 @@ def _sidecar_for(file: Path, meta: str | None) -> Path | None:
     return beside if beside.exists() else None
 
 
-def cmd_route(args: argparse.Namespace) -> int:
+def _dry_route(args: argparse.Namespace) -> tuple[Config, Directory, RoutedDocument | str]:
+    """Check and route ``args.file`` as the daemon would: the route, or why it is refused."""
     from faxd.intake import route_document
     from routing.directory import Directory
-    from routing.errors import RoutingError
+    from routing.errors import DirectoryInvalid, RoutingError
     from spool.document import DocumentRejected
 
     config = _config(args)
-    directory = Directory.load(config.directory)
+    try:
+        directory = Directory.load(config.directory)
+    except (OSError, DirectoryInvalid) as exc:
+        raise CliError(f"the fax directory {config.directory} cannot be used: {exc}") from None
     file = Path(args.file)
     try:
-        routed = route_document(file, _sidecar_for(file, args.meta), config, directory)
+        return config, directory, route_document(file, _sidecar_for(file, args.meta), config, directory)
     except (DocumentRejected, RoutingError) as exc:
+        return config, directory, str(exc)
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    _, directory, routed = _dry_route(args)
+    if isinstance(routed, str):
         if args.json:
-            json.dump({"refused": True, "reason": str(exc), "directory_version": directory.version}, sys.stdout,
+            json.dump({"refused": True, "reason": routed, "directory_version": directory.version}, sys.stdout,
                       ensure_ascii=False, indent=2)
             print()
         else:
-            print(f"refused: {exc}")
+            print(f"refused: {routed}")
         return 1
     chosen = routed.route
     recipients = [
@@ -257,18 +257,14 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from faxd.imaging import DocumentRenderError, write_pdf, write_png
-    from faxd.intake import route_document
     from faxd.prepare import transmission_pages
     from faxd.store import now_utc
-    from routing.directory import Directory
-    from routing.errors import RoutingError
-    from spool.document import DocumentRejected
 
-    config = _config(args)
-    directory = Directory.load(config.directory)
+    config, directory, routed = _dry_route(args)
     file = Path(args.file)
+    if isinstance(routed, str):
+        raise CliError(f"{file}: would be refused: {routed}")
     try:
-        routed = route_document(file, _sidecar_for(file, args.meta), config, directory)
         recipients = [r.unit.id for r in routed.route.recipients]
         recipient = args.recipient or recipients[0]
         if recipient not in recipients:
@@ -278,7 +274,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             job_id="FX-PREVIEW", message_type=routed.route.message_type.code, sender_id=routed.route.sender.id,
             recipient_id=recipient, sent_at=now_utc().astimezone(),
         ))
-    except (DocumentRejected, RoutingError, DocumentRenderError) as exc:
+    except DocumentRenderError as exc:
         raise CliError(f"{file}: would be refused: {exc}") from None
     output = Path(args.output)
     if output.suffix.lower() == ".png":
