@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -34,7 +33,6 @@ from drivers.t30.frames import (
     FCF,
     BitRate,
     DCSFrame,
-    DISFrame,
     Frame,
     IdentityFrame,
     PageCoding,
@@ -44,25 +42,11 @@ from drivers.t30.frames import (
 )
 from drivers.t30.negotiation import same_station, station_digits
 from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, State
-
-OUR_TSI = "+46 40 628 04 00"
-REMOTE_CSI = "040 628 04 99"
+from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, identification, reply, sent_fcfs
 
 
-def _identification(csi: str | None = REMOTE_CSI, **dis: object) -> FramesReceived:
-    frames: list[Frame] = []
-    if csi is not None:
-        frames.append(IdentityFrame(fcf=FCF.CSI, final=False, identity=csi))
-    frames.append(DISFrame(**dis))  # type: ignore[arg-type]
-    return FramesReceived(tuple(frames))
 
 
-def _reply(fcf: FCF) -> FramesReceived:
-    return FramesReceived((Frame(fcf=fcf),))
-
-
-def _sent(actions: Sequence[object]) -> list[FCF]:
-    return [frame.fcf for action in actions if isinstance(action, SendFrames) for frame in action.frames]
 
 
 def test_normal_three_page_call() -> None:
@@ -70,14 +54,14 @@ def test_normal_three_page_call() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=3, expected_remote_id="+46 40 628 04 99")
     assert engine.handle(CallAnswered()) == [ReceiveFrames(35.0)]
 
-    actions = engine.handle(_identification(scan_time=ScanTime.MS_20_FINE_10))
+    actions = engine.handle(identification(scan_time=ScanTime.MS_20_FINE_10))
     assert engine.remote_id == REMOTE_CSI
     dcs = DCSFrame(x_bit=True, bit_rate=BitRate.V17_14400, fine=True, min_scan_ms=10)
     tsi = IdentityFrame(fcf=FCF.TSI, final=False, x_bit=True, identity=OUR_TSI)
     assert actions == [Silence(75), SendFrames((tsi, dcs)), Silence(75), SendTraining(BitRate.V17_14400, 1.5)]
     assert engine.handle(TrainingSent()) == [ReceiveFrames(3.0)]
 
-    actions = engine.handle(_reply(FCF.CFR))
+    actions = engine.handle(reply(FCF.CFR))
     assert actions == [Silence(75), SendPage(0, BitRate.V17_14400, PageCoding.MH, 10, True)]
     states = [engine.state]
 
@@ -89,12 +73,12 @@ def test_normal_three_page_call() -> None:
             SendFrames((Frame(fcf=expected_ppm[index], x_bit=True),)),
             ReceiveFrames(3.0),
         ]
-        actions = engine.handle(_reply(FCF.MCF))
+        actions = engine.handle(reply(FCF.MCF))
         assert actions[0] == ConfirmPage(index)
         if index < 2:
             assert actions[1:] == [Silence(75), SendPage(index + 1, BitRate.V17_14400, PageCoding.MH, 10, True)]
 
-    assert _sent(actions) == [FCF.DCN]
+    assert sent_fcfs(actions) == [FCF.DCN]
     assert actions[-1] == Disconnect(CallOutcome.CONFIRMED, "all 3 pages confirmed")
     assert (engine.pages_sent, engine.pages_confirmed) == (3, 3)
     states.append(engine.state)
@@ -105,8 +89,8 @@ def test_station_mismatch_stops_before_page_one() -> None:
     """A CSI other than the expected one gets DCN straight after DIS: no DCS, no page."""
     engine = T30Sender(local_id=OUR_TSI, page_count=2, expected_remote_id="031-390 06 12")
     engine.handle(CallAnswered())
-    actions = engine.handle(_identification())
-    assert _sent(actions) == [FCF.DCN]
+    actions = engine.handle(identification())
+    assert sent_fcfs(actions) == [FCF.DCN]
     assert not any(isinstance(action, (SendPage, SendTraining)) for action in actions)
     final = actions[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.STATION_MISMATCH
@@ -117,7 +101,7 @@ def test_station_mismatch_stops_before_page_one() -> None:
 def test_missing_csi_is_a_mismatch_when_a_station_is_expected() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id=REMOTE_CSI)
     engine.handle(CallAnswered())
-    final = engine.handle(_identification(csi=None))[-1]
+    final = engine.handle(identification(csi=None))[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.STATION_MISMATCH
 
 
@@ -143,7 +127,7 @@ def test_negotiation_takes_best_common_rate_and_normal_resolution() -> None:
     """A V.27ter/V.29 remote without fine and a modem up to V.29 7200: 7200, normal."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1, rates=[BitRate.V29_7200, BitRate.V27TER_4800])
     engine.handle(CallAnswered())
-    actions = engine.handle(_identification(rates=RateCapability.V27TER_V29, fine=False, scan_time=ScanTime.MS_40))
+    actions = engine.handle(identification(rates=RateCapability.V27TER_V29, fine=False, scan_time=ScanTime.MS_40))
     settings = engine.settings
     assert settings is not None
     assert (settings.bit_rate, settings.fine, settings.min_scan_ms) == (BitRate.V29_7200, False, 40)
@@ -154,12 +138,12 @@ def test_ftt_at_the_lowest_rate_ends_with_training_failed() -> None:
     """FTT at every rate (here only V.27ter 4800 and 2400 are offered) ends the call."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification(rates=RateCapability.V27TER))
+    engine.handle(identification(rates=RateCapability.V27TER))
     engine.handle(TrainingSent())
-    assert SendTraining(BitRate.V27TER_2400, 1.5) in engine.handle(_reply(FCF.FTT))
+    assert SendTraining(BitRate.V27TER_2400, 1.5) in engine.handle(reply(FCF.FTT))
     engine.handle(TrainingSent())
-    actions = engine.handle(_reply(FCF.FTT))
-    assert _sent(actions) == [FCF.DCN]
+    actions = engine.handle(reply(FCF.FTT))
+    assert sent_fcfs(actions) == [FCF.DCN]
     final = actions[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.TRAINING_FAILED
     assert "V.27ter 4800, V.27ter 2400" in final.reason
@@ -168,11 +152,11 @@ def test_ftt_at_the_lowest_rate_ends_with_training_failed() -> None:
 def test_unanswered_eop_is_repeated_three_times() -> None:
     """T.30 5.3.2: no response within T4 -> EOP again, at most 3 tries in all."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
-    for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.CFR)):
+    for event in (CallAnswered(), identification(), TrainingSent(), reply(FCF.CFR)):
         engine.handle(event)
-    assert _sent(engine.handle(PageSent(0))) == [FCF.EOP]
-    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.EOP]
-    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.EOP]
+    assert sent_fcfs(engine.handle(PageSent(0))) == [FCF.EOP]
+    assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.EOP]
+    assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.EOP]
     actions = engine.handle(ReceiveTimeout())
     final = actions[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.PROTOCOL_ERROR
@@ -183,14 +167,14 @@ def test_unanswered_eop_is_repeated_three_times() -> None:
 def test_rtn_three_times_is_page_rejected() -> None:
     """RTN: retrain and resend, twice by default; the third RTN ends in PAGE_REJECTED."""
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
-    for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.CFR), PageSent(0)):
+    for event in (CallAnswered(), identification(), TrainingSent(), reply(FCF.CFR), PageSent(0)):
         engine.handle(event)
     for _ in range(2):
-        assert _sent(engine.handle(_reply(FCF.RTN))) == [FCF.TSI, FCF.DCS]
+        assert sent_fcfs(engine.handle(reply(FCF.RTN))) == [FCF.TSI, FCF.DCS]
         engine.handle(TrainingSent())
-        assert isinstance(engine.handle(_reply(FCF.CFR))[-1], SendPage)
+        assert isinstance(engine.handle(reply(FCF.CFR))[-1], SendPage)
         engine.handle(PageSent(0))
-    final = engine.handle(_reply(FCF.RTN))[-1]
+    final = engine.handle(reply(FCF.RTN))[-1]
     assert isinstance(final, Disconnect) and final.outcome is CallOutcome.PAGE_REJECTED
     assert "page 1 (RTN) 3 times" in final.reason
     assert engine.pages_confirmed == 0
@@ -199,7 +183,7 @@ def test_rtn_three_times_is_page_rejected() -> None:
 def test_modem_failure_ends_without_dcn() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(identification())
     actions = engine.handle(ModemFailed("port gone"))
     assert actions == [Disconnect(CallOutcome.MODEM_ERROR, "port gone")]
 
@@ -207,7 +191,7 @@ def test_modem_failure_ends_without_dcn() -> None:
 def test_event_after_the_end_is_a_local_error() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id="031-390 06 00")
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(identification())
     with pytest.raises(LocalProtocolError, match="after the call ended"):
         engine.handle(TrainingSent())
     assert engine.state is State.FAILED
@@ -226,7 +210,7 @@ _RESPONSES = [
 def _sample(event_type: type[Event], response: FCF) -> Event:
     samples: dict[type[Event], Event] = {
         CallAnswered: CallAnswered(),
-        FramesReceived: _reply(response) if response is not FCF.DIS else _identification(),
+        FramesReceived: reply(response) if response is not FCF.DIS else identification(),
         ReceiveTimeout: ReceiveTimeout(),
         TrainingSent: TrainingSent(),
         PageSent: PageSent(0),

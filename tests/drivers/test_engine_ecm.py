@@ -31,12 +31,9 @@ from drivers.t30.frames import (
     PPSFrame,
     RateCapability,
 )
+from tests.drivers.t30_script import OUR_TSI, final_action, reply
 
-OUR_TSI = "+46 40 628 04 00"
 
-
-def _reply(frame: Frame | FCF) -> FramesReceived:
-    return FramesReceived((frame if isinstance(frame, Frame) else Frame(fcf=frame),))
 
 
 def _frames(actions: Sequence[Action]) -> list[Frame]:
@@ -49,11 +46,6 @@ def _block(actions: Sequence[Action]) -> SendBlock:
     return block
 
 
-def _final(actions: Sequence[Action]) -> Disconnect:
-    final = actions[-1]
-    assert isinstance(final, Disconnect), actions
-    return final
-
 
 def _ecm_engine(
     page_count: int = 2, rates: RateCapability = RateCapability.V27TER_V29_V17, **options: object
@@ -64,7 +56,7 @@ def _ecm_engine(
     csi = IdentityFrame(fcf=FCF.CSI, final=False, identity="040 628 04 99")
     engine.handle(FramesReceived((csi, DISFrame(rates=rates, mr=True, ecm=True, mmr=True))))
     engine.handle(TrainingSent())
-    block = _block(engine.handle(_reply(FCF.CFR)))
+    block = _block(engine.handle(reply(FCF.CFR)))
     assert (block.index, block.block, block.frames, block.coding) == (0, 0, None, PageCoding.MMR)
     return engine
 
@@ -74,16 +66,16 @@ def test_normal_ecm_call() -> None:
     engine = _ecm_engine()
     actions = engine.handle(BlockSent(0, 0, 12, page_end=True))
     assert _frames(actions) == [PPSFrame(x_bit=True, post_message=FCF.MPS, page=0, block=0, frame_count=12)]
-    actions = engine.handle(_reply(FCF.MCF))
+    actions = engine.handle(reply(FCF.MCF))
     assert actions[0] == ConfirmPage(0)
     block = _block(actions)
     assert (block.index, block.block, block.frames, block.long_training) == (1, 0, None, False)
     assert not any(isinstance(a, SendFrames) for a in actions)  # no DCS between pages after MPS
     actions = engine.handle(BlockSent(1, 0, 5, page_end=True))
     assert _frames(actions) == [PPSFrame(x_bit=True, post_message=FCF.EOP, page=1, block=0, frame_count=5)]
-    actions = engine.handle(_reply(FCF.MCF))
+    actions = engine.handle(reply(FCF.MCF))
     assert actions[0] == ConfirmPage(1)
-    assert _final(actions).outcome is CallOutcome.CONFIRMED
+    assert final_action(actions).outcome is CallOutcome.CONFIRMED
     assert (engine.pages_sent, engine.pages_confirmed) == (2, 2)
 
 
@@ -91,54 +83,54 @@ def test_a_page_of_several_blocks_uses_pps_null() -> None:
     engine = _ecm_engine(page_count=1)
     actions = engine.handle(BlockSent(0, 0, 256, page_end=False))
     assert _frames(actions) == [PPSFrame(x_bit=True, post_message=None, page=0, block=0, frame_count=256)]
-    actions = engine.handle(_reply(FCF.MCF))
+    actions = engine.handle(reply(FCF.MCF))
     assert not any(isinstance(a, ConfirmPage) for a in actions)  # only part of the page so far
     assert _block(actions).block == 1
     actions = engine.handle(BlockSent(0, 1, 40, page_end=True))
     assert _frames(actions) == [PPSFrame(x_bit=True, post_message=FCF.EOP, page=0, block=1, frame_count=40)]
-    assert _final(engine.handle(_reply(FCF.MCF))).outcome is CallOutcome.CONFIRMED
+    assert final_action(engine.handle(reply(FCF.MCF))).outcome is CallOutcome.CONFIRMED
 
 
 def test_ppr_resends_only_the_missing_frames() -> None:
     engine = _ecm_engine()
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     # Frame 200 is beyond this block: a receiver's map covers all 256, only ours count.
-    block = _block(engine.handle(_reply(PPRFrame(missing=frozenset({3, 7, 200})))))
+    block = _block(engine.handle(reply(PPRFrame(missing=frozenset({3, 7, 200})))))
     assert (block.index, block.block, block.frames) == (0, 0, (3, 7))
     actions = engine.handle(BlockSent(0, 0, 10, page_end=True))
     assert _frames(actions) == [PPSFrame(x_bit=True, post_message=FCF.MPS, page=0, block=0, frame_count=10)]
-    assert engine.handle(_reply(FCF.MCF))[0] == ConfirmPage(0)
+    assert engine.handle(reply(FCF.MCF))[0] == ConfirmPage(0)
 
 
 def test_fourth_ppr_brings_ctc_at_the_next_lower_rate() -> None:
     engine = _ecm_engine()
     engine.handle(BlockSent(0, 0, 10, page_end=True))
-    ppr = _reply(PPRFrame(missing=frozenset({4})))
+    ppr = reply(PPRFrame(missing=frozenset({4})))
     for _ in range(3):
         assert _block(engine.handle(ppr)).frames == (4,)
         engine.handle(BlockSent(0, 0, 10, page_end=True))
     actions = engine.handle(ppr)
     assert _frames(actions) == [CTCFrame(x_bit=True, bit_rate=BitRate.V17_12000)]
-    block = _block(engine.handle(_reply(FCF.CTR)))
+    block = _block(engine.handle(reply(FCF.CTR)))
     assert (block.frames, block.bit_rate, block.long_training) == ((4,), BitRate.V17_12000, True)
     # The PPR count starts again at the new rate.
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     assert _block(engine.handle(ppr)).long_training is False
     engine.handle(BlockSent(0, 0, 10, page_end=True))
-    assert engine.handle(_reply(FCF.MCF))[0] == ConfirmPage(0)
+    assert engine.handle(reply(FCF.MCF))[0] == ConfirmPage(0)
 
 
 def test_at_the_lowest_rate_the_fourth_ppr_brings_eor() -> None:
     engine = _ecm_engine(rates=RateCapability.V27TER, min_bit_rate=4800)
     engine.handle(BlockSent(0, 0, 10, page_end=True))
-    ppr = _reply(PPRFrame(missing=frozenset({1, 2})))
+    ppr = reply(PPRFrame(missing=frozenset({1, 2})))
     for _ in range(3):
         engine.handle(ppr)
         engine.handle(BlockSent(0, 0, 10, page_end=True))
     actions = engine.handle(ppr)
     assert _frames(actions) == [EORFrame(x_bit=True, post_message=FCF.MPS)]
-    actions = engine.handle(_reply(FCF.ERR))
-    final = _final(actions)
+    actions = engine.handle(reply(FCF.ERR))
+    final = final_action(actions)
     assert final.outcome is CallOutcome.PAGE_REJECTED and "could not be corrected" in final.reason
     assert [f.fcf for f in _frames(actions)] == [FCF.DCN]
     assert engine.pages_confirmed == 0
@@ -148,8 +140,8 @@ def test_rnr_is_answered_with_rr_until_ready() -> None:
     engine = _ecm_engine()
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     for _ in range(3):
-        assert [f.fcf for f in _frames(engine.handle(_reply(FCF.RNR)))] == [FCF.RR]
-    assert engine.handle(_reply(FCF.MCF))[0] == ConfirmPage(0)
+        assert [f.fcf for f in _frames(engine.handle(reply(FCF.RNR)))] == [FCF.RR]
+    assert engine.handle(reply(FCF.MCF))[0] == ConfirmPage(0)
 
 
 def test_a_receiver_busy_beyond_t5_ends_the_call() -> None:
@@ -157,10 +149,10 @@ def test_a_receiver_busy_beyond_t5_ends_the_call() -> None:
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     actions: list[Action] = []
     for _ in range(40):
-        actions = engine.handle(_reply(FCF.RNR))
+        actions = engine.handle(reply(FCF.RNR))
         if isinstance(actions[-1], Disconnect):
             break
-    final = _final(actions)
+    final = final_action(actions)
     assert final.outcome is CallOutcome.PROTOCOL_ERROR and "T5" in final.reason
 
 
@@ -169,22 +161,22 @@ def test_unanswered_pps_is_repeated_three_times() -> None:
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     for _ in range(2):
         assert [f.fcf for f in _frames(engine.handle(ReceiveTimeout()))] == [FCF.PPS]
-    final = _final(engine.handle(ReceiveTimeout()))
+    final = final_action(engine.handle(ReceiveTimeout()))
     assert final.outcome is CallOutcome.PROTOCOL_ERROR and "PPS after 3 tries" in final.reason
 
 
 def test_crp_repeats_pps() -> None:
     engine = _ecm_engine()
     engine.handle(BlockSent(0, 0, 10, page_end=True))
-    assert [f.fcf for f in _frames(engine.handle(_reply(FCF.CRP)))] == [FCF.PPS]
+    assert [f.fcf for f in _frames(engine.handle(reply(FCF.CRP)))] == [FCF.PPS]
 
 
 def test_dcn_after_pps_keeps_confirmed_pages() -> None:
     engine = _ecm_engine(page_count=3)
     engine.handle(BlockSent(0, 0, 10, page_end=True))
-    engine.handle(_reply(FCF.MCF))
+    engine.handle(reply(FCF.MCF))
     engine.handle(BlockSent(1, 0, 10, page_end=True))
-    final = _final(engine.handle(_reply(FCF.DCN)))
+    final = final_action(engine.handle(reply(FCF.DCN)))
     assert final.outcome is CallOutcome.REMOTE_DISCONNECTED and "1 of 3 pages confirmed" in final.reason
 
 
@@ -195,4 +187,4 @@ def test_64_octet_frames_are_announced_and_used() -> None:
     settings = engine.settings
     assert settings is not None and settings.ecm and settings.ecm_frame_64
     engine.handle(TrainingSent())
-    assert _block(engine.handle(_reply(FCF.CFR))).frame_size == 64
+    assert _block(engine.handle(reply(FCF.CFR))).frame_size == 64

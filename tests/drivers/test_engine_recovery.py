@@ -10,13 +10,10 @@ import pytest
 
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import (
-    Action,
     CallAnswered,
     CallOutcome,
     ConfirmPage,
-    Disconnect,
     Event,
-    FramesReceived,
     PageSent,
     ReceiveFrames,
     ReceiveTimeout,
@@ -25,38 +22,19 @@ from drivers.t30.events import (
     SendTraining,
     TrainingSent,
 )
-from drivers.t30.frames import FCF, BitRate, DCSFrame, DISFrame, Frame, IdentityFrame, PageCoding, RateCapability
+from drivers.t30.frames import FCF, BitRate, DCSFrame, PageCoding, RateCapability
 from drivers.t30.negotiation import StationCheck, same_station, station_digits
-
-OUR_TSI = "+46 40 628 04 00"
-REMOTE_CSI = "040 628 04 99"
+from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, final_action, identification, reply, sent_fcfs
 
 
-def _identification(csi: str | None = REMOTE_CSI, **dis: object) -> FramesReceived:
-    frames: list[Frame] = []
-    if csi is not None:
-        frames.append(IdentityFrame(fcf=FCF.CSI, final=False, identity=csi))
-    frames.append(DISFrame(**dis))  # type: ignore[arg-type]
-    return FramesReceived(tuple(frames))
 
 
-def _reply(fcf: FCF) -> FramesReceived:
-    return FramesReceived((Frame(fcf=fcf),))
 
-
-def _sent(actions: Sequence[Action]) -> list[FCF]:
-    return [frame.fcf for action in actions if isinstance(action, SendFrames) for frame in action.frames]
-
-
-def _final(actions: Sequence[Action]) -> Disconnect:
-    final = actions[-1]
-    assert isinstance(final, Disconnect), actions
-    return final
 
 
 def _at_page_one(engine: T30Sender, **dis: Any) -> None:
     """Drives ``engine`` to the end of page 1 (PageSent fed, MPS/EOP sent)."""
-    for event in (CallAnswered(), _identification(**dis), TrainingSent(), _reply(FCF.CFR), PageSent(0)):
+    for event in (CallAnswered(), identification(**dis), TrainingSent(), reply(FCF.CFR), PageSent(0)):
         engine.handle(event)
 
 
@@ -75,8 +53,8 @@ def _training_rates(engine: T30Sender, events: Sequence[Event]) -> list[BitRate]
 def test_ftt_steps_down_through_every_rate_then_gives_up() -> None:
     """FTT: V.17 14400 -> 12000 -> 9600 -> 7200, V.29 9600 -> 7200, V.27ter 4800 -> 2400."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
-    events: list[Event] = [CallAnswered(), _identification()]
-    events += [TrainingSent(), _reply(FCF.FTT)] * 8
+    events: list[Event] = [CallAnswered(), identification()]
+    events += [TrainingSent(), reply(FCF.FTT)] * 8
     rates = _training_rates(engine, events[:-1])
     assert rates == [
         BitRate.V17_14400,
@@ -88,15 +66,15 @@ def test_ftt_steps_down_through_every_rate_then_gives_up() -> None:
         BitRate.V27TER_4800,
         BitRate.V27TER_2400,
     ]
-    final = _final(engine.handle(events[-1]))
+    final = final_action(engine.handle(events[-1]))
     assert final.outcome is CallOutcome.TRAINING_FAILED
     assert "V.17 14400" in final.reason and "V.27ter 2400" in final.reason
 
 
 def test_fallback_uses_only_rates_the_dis_offers() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
-    events: list[Event] = [CallAnswered(), _identification(rates=RateCapability.V27TER_V29)]
-    events += [TrainingSent(), _reply(FCF.FTT)] * 3
+    events: list[Event] = [CallAnswered(), identification(rates=RateCapability.V27TER_V29)]
+    events += [TrainingSent(), reply(FCF.FTT)] * 3
     assert _training_rates(engine, events) == [
         BitRate.V29_9600,
         BitRate.V29_7200,
@@ -108,8 +86,8 @@ def test_fallback_uses_only_rates_the_dis_offers() -> None:
 def test_fallback_stops_at_the_minimum_rate() -> None:
     """min_bit_rate=9600: after FTT at V.29 9600 there is nothing left: TRAINING_FAILED."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1, min_bit_rate=9600)
-    events: list[Event] = [CallAnswered(), _identification()]
-    events += [TrainingSent(), _reply(FCF.FTT)] * 3
+    events: list[Event] = [CallAnswered(), identification()]
+    events += [TrainingSent(), reply(FCF.FTT)] * 3
     events.append(TrainingSent())
     assert _training_rates(engine, events) == [
         BitRate.V17_14400,
@@ -117,7 +95,7 @@ def test_fallback_stops_at_the_minimum_rate() -> None:
         BitRate.V17_9600,
         BitRate.V29_9600,
     ]
-    final = _final(engine.handle(_reply(FCF.FTT)))
+    final = final_action(engine.handle(reply(FCF.FTT)))
     assert final.outcome is CallOutcome.TRAINING_FAILED
     assert "lowest allowed 9600 bit/s" in final.reason
 
@@ -125,16 +103,16 @@ def test_fallback_stops_at_the_minimum_rate() -> None:
 def test_no_rate_above_the_minimum_is_training_failed() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, min_bit_rate=9600)
     engine.handle(CallAnswered())
-    final = _final(engine.handle(_identification(rates=RateCapability.V27TER)))
+    final = final_action(engine.handle(identification(rates=RateCapability.V27TER)))
     assert final.outcome is CallOutcome.TRAINING_FAILED
-    assert _sent([final]) == []
+    assert sent_fcfs([final]) == []
 
 
 def test_after_fallback_the_page_goes_at_the_lower_rate() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, ecm=False)
-    for event in (CallAnswered(), _identification(), TrainingSent(), _reply(FCF.FTT), TrainingSent()):
+    for event in (CallAnswered(), identification(), TrainingSent(), reply(FCF.FTT), TrainingSent()):
         actions = engine.handle(event)
-    actions = engine.handle(_reply(FCF.CFR))
+    actions = engine.handle(reply(FCF.CFR))
     page = actions[-1]
     assert isinstance(page, SendPage) and page.bit_rate is BitRate.V17_12000
     settings = engine.settings
@@ -145,9 +123,9 @@ def test_dcs_is_sent_again_with_the_new_rate() -> None:
     """Each retrain repeats TSI + DCS, and the DCS names the new rate (T.30 5.3.2.2)."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(identification())
     engine.handle(TrainingSent())
-    actions = engine.handle(_reply(FCF.FTT))
+    actions = engine.handle(reply(FCF.FTT))
     dcs = [f for a in actions if isinstance(a, SendFrames) for f in a.frames if isinstance(f, DCSFrame)]
     assert [d.bit_rate for d in dcs] == [BitRate.V17_12000]
 
@@ -155,37 +133,37 @@ def test_dcs_is_sent_again_with_the_new_rate() -> None:
 def test_dis_again_means_the_remote_missed_our_dcs() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(identification())
     engine.handle(TrainingSent())
-    assert _sent(engine.handle(_identification())) == [FCF.TSI, FCF.DCS]
+    assert sent_fcfs(engine.handle(identification())) == [FCF.TSI, FCF.DCS]
 
 
 def test_unanswered_dcs_is_tried_three_times() -> None:
     """T.30 5.3.2: no CFR/FTT within T4 -> DCS again, 3 tries in all, then TRAINING_FAILED."""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
-    engine.handle(_identification())
+    engine.handle(identification())
     engine.handle(TrainingSent())
     for _ in range(2):
-        assert _sent(engine.handle(ReceiveTimeout())) == [FCF.TSI, FCF.DCS]
+        assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.TSI, FCF.DCS]
         engine.handle(TrainingSent())
-    final = _final(engine.handle(ReceiveTimeout()))
+    final = final_action(engine.handle(ReceiveTimeout()))
     assert final.outcome is CallOutcome.TRAINING_FAILED and "3 tries" in final.reason
 
 
 def test_crp_after_dcs_repeats_dcs() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
-    for event in (CallAnswered(), _identification(), TrainingSent()):
+    for event in (CallAnswered(), identification(), TrainingSent()):
         engine.handle(event)
-    assert _sent(engine.handle(_reply(FCF.CRP))) == [FCF.TSI, FCF.DCS]
+    assert sent_fcfs(engine.handle(reply(FCF.CRP))) == [FCF.TSI, FCF.DCS]
 
 
 def test_no_dis_within_t1_is_not_a_fax() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     assert engine.handle(CallAnswered()) == [ReceiveFrames(35.0)]
-    final = _final(engine.handle(ReceiveTimeout()))
+    final = final_action(engine.handle(ReceiveTimeout()))
     assert final.outcome is CallOutcome.NOT_A_FAX and "T1" in final.reason
-    assert _sent([final]) == []
+    assert sent_fcfs([final]) == []
 
 
 # --- phase D: responses ---------------------------------------------------------------------
@@ -194,15 +172,15 @@ def test_no_dis_within_t1_is_not_a_fax() -> None:
 def test_rtp_confirms_the_page_and_retrains_before_the_next() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     _at_page_one(engine)
-    actions = engine.handle(_reply(FCF.RTP))
+    actions = engine.handle(reply(FCF.RTP))
     assert actions[0] == ConfirmPage(0)
-    assert _sent(actions) == [FCF.TSI, FCF.DCS]
+    assert sent_fcfs(actions) == [FCF.TSI, FCF.DCS]
     assert any(isinstance(action, SendTraining) for action in actions)
     engine.handle(TrainingSent())
-    page = engine.handle(_reply(FCF.CFR))[-1]
+    page = engine.handle(reply(FCF.CFR))[-1]
     assert isinstance(page, SendPage) and page.index == 1
     engine.handle(PageSent(1))
-    final = _final(engine.handle(_reply(FCF.MCF)))
+    final = final_action(engine.handle(reply(FCF.MCF)))
     assert final.outcome is CallOutcome.CONFIRMED
     assert engine.pages_confirmed == 2
 
@@ -210,27 +188,27 @@ def test_rtp_confirms_the_page_and_retrains_before_the_next() -> None:
 def test_rtp_on_the_last_page_is_confirmed() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     _at_page_one(engine)
-    actions = engine.handle(_reply(FCF.RTP))
-    assert actions[0] == ConfirmPage(0) and _final(actions).outcome is CallOutcome.CONFIRMED
+    actions = engine.handle(reply(FCF.RTP))
+    assert actions[0] == ConfirmPage(0) and final_action(actions).outcome is CallOutcome.CONFIRMED
 
 
 def test_rtn_resends_the_same_page_after_retraining() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     _at_page_one(engine)
-    actions = engine.handle(_reply(FCF.RTN))
+    actions = engine.handle(reply(FCF.RTN))
     assert not any(isinstance(action, ConfirmPage) for action in actions)
-    assert _sent(actions) == [FCF.TSI, FCF.DCS]
+    assert sent_fcfs(actions) == [FCF.TSI, FCF.DCS]
     engine.handle(TrainingSent())
-    page = engine.handle(_reply(FCF.CFR))[-1]
+    page = engine.handle(reply(FCF.CFR))[-1]
     assert isinstance(page, SendPage) and page.index == 0
-    assert _sent(engine.handle(PageSent(0))) == [FCF.MPS]
-    assert engine.handle(_reply(FCF.MCF))[0] == ConfirmPage(0)
+    assert sent_fcfs(engine.handle(PageSent(0))) == [FCF.MPS]
+    assert engine.handle(reply(FCF.MCF))[0] == ConfirmPage(0)
 
 
 def test_max_page_resends_zero_rejects_at_the_first_rtn() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, max_page_resends=0)
     _at_page_one(engine)
-    assert _final(engine.handle(_reply(FCF.RTN))).outcome is CallOutcome.PAGE_REJECTED
+    assert final_action(engine.handle(reply(FCF.RTN))).outcome is CallOutcome.PAGE_REJECTED
 
 
 @pytest.mark.parametrize(("fcf", "confirmed"), [(FCF.PIP, 1), (FCF.PIN, 0)])
@@ -238,40 +216,40 @@ def test_procedure_interrupt_ends_the_call(fcf: FCF, confirmed: int) -> None:
     """PIP (page good) and PIN (page bad) ask for an operator: DCN, REMOTE_DISCONNECTED."""
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     _at_page_one(engine)
-    actions = engine.handle(_reply(fcf))
-    final = _final(actions)
+    actions = engine.handle(reply(fcf))
+    final = final_action(actions)
     assert final.outcome is CallOutcome.REMOTE_DISCONNECTED
     assert fcf.name in final.reason and "operator" in final.reason
-    assert _sent(actions) == [FCF.DCN]
+    assert sent_fcfs(actions) == [FCF.DCN]
     assert engine.pages_confirmed == confirmed
 
 
 def test_crp_repeats_the_post_page_command() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     _at_page_one(engine)
-    assert _sent(engine.handle(_reply(FCF.CRP))) == [FCF.MPS]
-    assert engine.handle(_reply(FCF.MCF))[0] == ConfirmPage(0)
+    assert sent_fcfs(engine.handle(reply(FCF.CRP))) == [FCF.MPS]
+    assert engine.handle(reply(FCF.MCF))[0] == ConfirmPage(0)
 
 
 def test_dcn_mid_call_keeps_the_pages_confirmed_so_far() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=3)
     _at_page_one(engine)
-    engine.handle(_reply(FCF.MCF))
+    engine.handle(reply(FCF.MCF))
     engine.handle(PageSent(1))
-    actions = engine.handle(_reply(FCF.DCN))
-    final = _final(actions)
+    actions = engine.handle(reply(FCF.DCN))
+    final = final_action(actions)
     assert final.outcome is CallOutcome.REMOTE_DISCONNECTED
     assert "1 of 3 pages confirmed" in final.reason
-    assert _sent(actions) == []  # the remote has gone: no DCN back
+    assert sent_fcfs(actions) == []  # the remote has gone: no DCN back
     assert (engine.pages_sent, engine.pages_confirmed) == (2, 1)
 
 
 def test_unanswered_mps_is_repeated_then_protocol_error() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=2)
     _at_page_one(engine)
-    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.MPS]
-    assert _sent(engine.handle(ReceiveTimeout())) == [FCF.MPS]
-    final = _final(engine.handle(ReceiveTimeout()))
+    assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.MPS]
+    assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.MPS]
+    final = final_action(engine.handle(ReceiveTimeout()))
     assert final.outcome is CallOutcome.PROTOCOL_ERROR and "MPS after 3 tries" in final.reason
 
 
@@ -292,7 +270,7 @@ def test_unanswered_mps_is_repeated_then_protocol_error() -> None:
 def test_coding_and_ecm_choice(dis: dict[str, Any], options: dict[str, object], coding: PageCoding, ecm: bool) -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, **options)  # type: ignore[arg-type]
     engine.handle(CallAnswered())
-    engine.handle(_identification(**dis))
+    engine.handle(identification(**dis))
     settings = engine.settings
     assert settings is not None and (settings.coding, settings.ecm) == (coding, ecm)
 
@@ -303,17 +281,17 @@ def test_coding_and_ecm_choice(dis: dict[str, Any], options: dict[str, object], 
 def test_strict_mismatch_names_expected_and_seen() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id="031-390 06 12")
     engine.handle(CallAnswered())
-    actions = engine.handle(_identification())
-    final = _final(actions)
+    actions = engine.handle(identification())
+    final = final_action(actions)
     assert final.outcome is CallOutcome.STATION_MISMATCH
     assert "expected 031-390 06 12" in final.reason and REMOTE_CSI in final.reason
-    assert _sent(actions) == [FCF.DCN] and engine.pages_sent == 0
+    assert sent_fcfs(actions) == [FCF.DCN] and engine.pages_sent == 0
 
 
 def test_strict_blank_csi_is_a_mismatch() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, expected_remote_id=REMOTE_CSI)
     engine.handle(CallAnswered())
-    final = _final(engine.handle(_identification(csi="   ")))
+    final = final_action(engine.handle(identification(csi="   ")))
     assert final.outcome is CallOutcome.STATION_MISMATCH and "(no CSI)" in final.reason
 
 
@@ -322,7 +300,7 @@ def test_warn_sends_and_records_the_mismatch() -> None:
         local_id=OUR_TSI, page_count=1, expected_remote_id="08-465 004 10", station_check=StationCheck.WARN
     )
     _at_page_one(engine)
-    final = _final(engine.handle(_reply(FCF.MCF)))
+    final = final_action(engine.handle(reply(FCF.MCF)))
     assert final.outcome is CallOutcome.CONFIRMED
     assert "warning: station check" in final.reason and "08-465 004 10" in final.reason
     assert len(engine.warnings) == 1 and REMOTE_CSI in engine.warnings[0]
@@ -333,7 +311,7 @@ def test_off_does_not_compare() -> None:
         local_id=OUR_TSI, page_count=1, expected_remote_id="08-465 004 10", station_check=StationCheck.OFF
     )
     _at_page_one(engine, mr=False)
-    final = _final(engine.handle(_reply(FCF.MCF)))
+    final = final_action(engine.handle(reply(FCF.MCF)))
     assert final.outcome is CallOutcome.CONFIRMED and engine.warnings == ()
 
 
