@@ -181,7 +181,7 @@ class Daemon:
         next_prune = time.monotonic()
         while not self.stopping.is_set():
             if time.monotonic() >= next_prune:
-                self._prune_archive()
+                self._housekeeping()
                 next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
             try:
                 path = self.arrivals.get(timeout=PRUNE_INTERVAL_SECONDS)
@@ -196,6 +196,15 @@ class Daemon:
                 self.intake.take(path)
             except Exception:  # supervisor boundary: the daemon stays up; the file stays in work/
                 log.exception("intake.crashed")
+
+    def _housekeeping(self) -> None:
+        """Hourly: retention, and a second chance for documents left in work/ when an
+        intake failed (e.g. a full disk) rather than only at the next start."""
+        try:
+            self.intake.recover()
+            self._prune_archive()
+        except Exception:  # supervisor boundary: try again at the next tick
+            log.exception("housekeeping.failed")
 
     def _prune_archive(self) -> None:
         days = self.config.archive_retention_days

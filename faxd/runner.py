@@ -29,6 +29,7 @@ log = structlog.get_logger("faxd.runner")
 
 REOPEN_DELAY_SECONDS = 10.0
 IDLE_WAIT_SECONDS = 30.0
+RETRY_AFTER_FAILURE_SECONDS = 30.0
 
 
 class WorkSignal:
@@ -77,6 +78,7 @@ class ModemRunner(threading.Thread):
         self.work = work
         self.stopping = stopping
         self._modem: FaxModem | None = None
+        self._current_job: Job | None = None
         # One render child per modem, kept between jobs: starting one per document costs
         # more than rendering it (bench/bench_imaging.py).
         self._renderer = RenderWorker()
@@ -87,12 +89,20 @@ class ModemRunner(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            if self._modem is None and not self.open():
-                self.stopping.wait(REOPEN_DELAY_SECONDS)
-                continue
-            seen = self.work.generation
-            if not self.run_once():
-                self.work.wait(seen, self._idle_timeout())
+            try:
+                if self._modem is None and not self.open():
+                    self.stopping.wait(REOPEN_DELAY_SECONDS)
+                    continue
+                seen = self.work.generation
+                if not self.run_once():
+                    self.work.wait(seen, self._idle_timeout())
+            except Exception:  # supervisor boundary: e.g. the database on a full disk
+                # The thread must not die silently with its modem. A job it had taken
+                # goes back to the queue as soon as the database takes writes again (at
+                # the latest at the next start, which re-queues every active job).
+                log.exception("runner.failed", modem=self.modem_name)
+                self.stopping.wait(RETRY_AFTER_FAILURE_SECONDS)
+                self._release_current_job()
         self._close()
 
     def run_once(self) -> bool:
@@ -103,13 +113,25 @@ class ModemRunner(threading.Thread):
         job = self.store.claim_next_job(self.modem_name, now_utc())
         if job is None:
             return False
+        self._current_job = job
         with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.modem_name):
             try:
                 self._run_job(job)
             except Exception:  # supervisor boundary: never let one job stop the modem
                 log.exception("job.crashed")
                 self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
+        self._current_job = None
         return True
+
+    def _release_current_job(self) -> None:
+        job, self._current_job = self._current_job, None
+        if job is None:
+            return
+        try:
+            self.store.release_job(job)
+        except Exception:  # still failing: the next start re-queues it
+            log.exception("job.release_failed", job_id=job.id)
+            self._current_job = job
 
     def _idle_timeout(self) -> float:
         due = self.store.next_due_time()

@@ -390,6 +390,19 @@ class Store:
         conn.execute("UPDATE documents SET state = ? WHERE id = ?", (final, document_id))
         self._audit(conn, at, f"document.{final}", document_id=document_id)
 
+    def release_job(self, job: Job) -> None:
+        """Put a job its runner could not finish back in the queue, closing an attempt it
+        left open, without counting the try."""
+        at = iso(now_utc())
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE attempts SET ended = ?, outcome = 'interrupted', reason = ? WHERE job_id = ? AND ended IS NULL",
+                (at, "the runner failed during the attempt; queued again", job.id),
+            )
+            conn.execute("UPDATE jobs SET state = ?, next_attempt = ?, updated = ? WHERE id = ? AND state = ?",
+                         (JobState.QUEUED, at, at, job.id, JobState.ACTIVE))
+            self._audit(conn, at, "job.released", document_id=job.document_id, job_id=job.id)
+
     def recover_interrupted(self, now: datetime) -> int:
         """After a crash: close attempts left open and put their jobs back in the queue."""
         at = iso(now)

@@ -102,3 +102,30 @@ def test_every_call_starts_with_the_cover_sheet(tmp_path: Path, pages: int) -> N
     assert len(request.pages) == pages + 1
     archives = sorted((site.config.state / "archive").glob("*.tif"))
     assert len(archives) == 2
+
+
+def test_a_database_failure_mid_job_neither_kills_the_runner_nor_loses_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the store fails while a job is taken (a full disk), the job goes back to the queue
+    once writes work again, and is then sent."""
+    import sqlite3
+
+    site = Site(tmp_path)
+    admission(site)
+    real_start = site.store.start_attempt
+
+    def disk_full(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(site.store, "start_attempt", disk_full)
+    monkeypatch.setattr(site.store, "finish_attempt", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        site.runner.run_once()
+    assert {j["state"] for j in site.store.jobs()} == {"active", "queued"}
+    monkeypatch.setattr(site.store, "start_attempt", real_start)
+    monkeypatch.undo()
+    site.runner._release_current_job()
+    site.run_all()
+    assert [j["state"] for j in site.store.jobs()] == ["confirmed", "confirmed"]
+    assert site.store.verify_log().intact
