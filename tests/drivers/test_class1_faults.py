@@ -12,9 +12,10 @@ import pytest
 
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, CallResult, Outcome, Station, StationCheck
-from drivers.page import FAX_WIDTH, FaxPage
+from drivers.page import FaxPage
 from drivers.simulator import RemoteProfile, SimulatedModem
 from drivers.simulator.remote import ReceivedCall
+from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
 ECM = {"ecm": True, "t6": True, "two_d": True}
@@ -36,12 +37,7 @@ PROFILES = {
 
 
 def _pixels(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(60):
-        top, left = int(rng.integers(0, rows - 12)), int(rng.integers(0, FAX_WIDTH - 300))
-        pixels[top : top + int(rng.integers(2, 12)), left : left + int(rng.integers(3, 300))] = True
-    return pixels
+    return random_boxes(seed, rows)
 
 
 PAGES = [FaxPage(_pixels(seed)) for seed in (1, 2, 3)]

@@ -18,28 +18,21 @@ from structlog.testing import capture_logs
 
 from drivers.class1 import Class1Modem, _CallRunner, dial_string
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
-from drivers.page import FAX_WIDTH, FaxPage, Resolution
+from drivers.page import FaxPage, Resolution
 from drivers.port import SerialPort
 from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import CallAnswered, CallOutcome, FramesReceived
 from drivers.t30.frames import FCF, DISFrame, IdentityFrame
 from drivers.t31 import ModemError
+from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
 REMOTE_CSI = "040 628 04 99"
 
 
 def _text_like_page(seed: int, rows: int) -> npt.NDArray[np.bool_]:
-    """Returns a page of random black rectangles, like lines of text and a few boxes."""
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(60):
-        top = int(rng.integers(0, rows - 12))
-        left = int(rng.integers(0, FAX_WIDTH - 40))
-        pixels[top : top + int(rng.integers(2, 12)), left : left + int(rng.integers(3, 300))] = True
-    pixels[0, :] = True  # a full black line: the longest run a codec must handle
-    return pixels
+    return random_boxes(seed, rows)
 
 
 @pytest.fixture

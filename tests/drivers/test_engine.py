@@ -113,6 +113,14 @@ def test_missing_csi_is_a_mismatch_when_a_station_is_expected() -> None:
         ("040-628 04 99", "040-628 04 98", False),
         ("08-465 004 12", "08 46500412", True),
         ("Akuten Lund", "AKUTEN  LUND", True),
+        # the country code written either way compares equal; another country does not
+        ("+46 40 6280410", "040 628 04 10", True),
+        ("040-628 04 10", "0046 40 628 04 10", True),
+        ("040 628 04 10", "+46406280410", True),
+        ("031-390 06 05", "+46 31 390 06 05", True),
+        ("031-390 06 05", "+46 31 390 06 06", False),
+        ("040 628 04 10", "+45 40 628 04 10", False),
+        ("040 628 04 10", "", False),
     ],
 )
 def test_same_station(expected: str, received: str, same: bool) -> None:
@@ -120,7 +128,9 @@ def test_same_station(expected: str, received: str, same: bool) -> None:
 
 
 def test_station_digits() -> None:
+    """Swedish numbers become national digits; foreign ones keep their international form."""
     assert station_digits("+46 31 390 06 00") == "0313900600"
+    assert station_digits("+45 00 00 00 00") == "004500000000"
 
 
 def test_negotiation_takes_best_common_rate_and_normal_resolution() -> None:

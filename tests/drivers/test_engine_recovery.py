@@ -23,7 +23,7 @@ from drivers.t30.events import (
     TrainingSent,
 )
 from drivers.t30.frames import FCF, BitRate, DCSFrame, PageCoding, RateCapability
-from drivers.t30.negotiation import StationCheck, same_station, station_digits
+from drivers.t30.negotiation import StationCheck
 from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, final_action, identification, reply, sent_fcfs
 
 
@@ -313,26 +313,6 @@ def test_off_does_not_compare() -> None:
     _at_page_one(engine, mr=False)
     final = final_action(engine.handle(reply(FCF.MCF)))
     assert final.outcome is CallOutcome.CONFIRMED and engine.warnings == ()
-
-
-@pytest.mark.parametrize(
-    ("expected", "received", "same"),
-    [
-        ("+46 40 6280410", "040 628 04 10", True),
-        ("040-628 04 10", "0046 40 628 04 10", True),
-        ("040 628 04 10", "+46406280410", True),
-        ("031-390 06 05", "+46 31 390 06 05", True),
-        ("031-390 06 05", "+46 31 390 06 06", False),
-        ("040 628 04 10", "+45 40 628 04 10", False),  # another country
-        ("040 628 04 10", "", False),
-    ],
-)
-def test_station_compare_normalises_country_code(expected: str, received: str, same: bool) -> None:
-    assert same_station(expected, received) is same
-
-
-def test_foreign_numbers_keep_their_international_form() -> None:
-    assert station_digits("+45 00 00 00 00") == "004500000000"
 
 
 def test_station_check_codes_match_the_driver_contract() -> None:

@@ -27,6 +27,7 @@ from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.t30.frames import PageCoding
 from tests.interop.spandsp_peer import SpandspPeer
+from tests.drivers.pages import random_boxes
 
 PEER_CSI = "+46 40 628 04 99"
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
@@ -35,13 +36,7 @@ SPANDSP_CODING = {PageCoding.MH: "T.4 1-D", PageCoding.MR: "T.4 2-D", PageCoding
 
 
 def _boxes_page(seed: int, rows: int) -> FaxPage:
-    """Returns a page of random black rectangles."""
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(80):
-        top, left = int(rng.integers(0, rows - 12)), int(rng.integers(0, FAX_WIDTH - 230))
-        pixels[top : top + int(rng.integers(2, 12)), left : left + int(rng.integers(3, 220))] = True
-    return FaxPage(pixels)
+    return FaxPage(random_boxes(seed, rows, boxes=80, width=(3, 230)))
 
 
 def text_form_page(seed: int, rows: int = 2200) -> FaxPage:

@@ -12,8 +12,9 @@ import pytest
 
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
-from drivers.page import FAX_WIDTH, FaxPage
+from drivers.page import FaxPage
 from drivers.simulator import RemoteProfile, SimulatedModem
+from tests.drivers.pages import random_boxes
 
 PROFILES = {
     "0846500430": RemoteProfile(csi="08 465 004 30", ftt_above=9600),
@@ -25,12 +26,7 @@ PROFILES = {
 
 
 def _page(seed: int, rows: int = 200) -> npt.NDArray[np.bool_]:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(60):
-        top, left = int(rng.integers(0, rows - 8)), int(rng.integers(0, FAX_WIDTH - 300))
-        pixels[top : top + 6, left : left + int(rng.integers(2, 300))] = True
-    return pixels
+    return random_boxes(seed, rows, height=(6, 7), width=(2, 300))
 
 
 @pytest.fixture

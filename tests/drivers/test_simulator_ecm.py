@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.modem import Outcome
-from drivers.page import FAX_WIDTH
 from drivers.simulator import RemoteProfile, SimulatedModem, hdlc, wire
 from drivers.simulator.host import Received, ScriptedHost
 from drivers.t4 import Coding, encode_page
+from tests.drivers.pages import random_boxes
 
 #: 14400 bit/s V.17, fine, extended: ECM (bit 27) and T.6 (bit 31); bit 28 = 64-octet frames.
 DCS_ECM = wire.with_bits([10, 14, 15, 24, 27, 31], 4)
@@ -34,12 +34,7 @@ PROFILES = {
 
 
 def _page(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(120):
-        top, left = int(rng.integers(0, rows - 10)), int(rng.integers(0, FAX_WIDTH - 300))
-        pixels[top : top + int(rng.integers(1, 9)), left : left + int(rng.integers(2, 300))] = True
-    return pixels
+    return random_boxes(seed, rows, boxes=120, height=(1, 10), width=(2, 300))
 
 
 def _fcd_frames(data: bytes, size: int = 256) -> dict[int, bytes]:

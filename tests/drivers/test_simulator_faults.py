@@ -15,11 +15,12 @@ import pytest
 
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
-from drivers.page import FAX_WIDTH, FaxPage
+from drivers.page import FaxPage
 from drivers.port import PortError
 from drivers.simulator import Answer, RemoteProfile, SimulatedModem, wire
 from drivers.simulator.host import Received, ScriptedHost
 from drivers.t4 import Coding, encode_page
+from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
 #: 14400 bit/s V.17, fine, MH (T.30 Table 2 bits 11-14 = 0001).
@@ -49,12 +50,7 @@ PROFILES = {
 
 
 def _page(seed: int, rows: int = 80) -> npt.NDArray[np.bool_]:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((rows, FAX_WIDTH), dtype=np.bool_)
-    for _ in range(25):
-        top, left = int(rng.integers(0, rows - 6)), int(rng.integers(0, FAX_WIDTH - 200))
-        pixels[top : top + 5, left : left + int(rng.integers(3, 200))] = True
-    return pixels
+    return random_boxes(seed, rows, boxes=25, height=(5, 6), width=(3, 200))
 
 
 @pytest.fixture
