@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_DIR = ROOT / "interop" / "spandsp"
@@ -120,16 +122,30 @@ class SpandspPeer:
     def wait_for_call(self, number: int, timeout: float) -> dict[str, Any]:
         """Wait for ``call-NNNN.json`` and return it parsed; raise AssertionError on timeout."""
         path = self.out / f"call-{number:04d}.json"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if path.exists():
-                # Written to a temporary name and renamed, so it is complete.
-                record: dict[str, Any] = json.loads(path.read_text())
-                return record
-            if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(f"peer exited ({self.proc.returncode}):\n{self.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"no call record {path.name} within {timeout} s:\n{self.log()}")
+        arrived = threading.Event()
+
+        class _Arrival(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if path.exists():
+                    arrived.set()
+
+        observer = Observer()
+        observer.schedule(_Arrival(), str(self.out), recursive=False)
+        observer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            # The peer writes the record under a temporary name and renames it: complete
+            # when it appears. The short waits only let us notice a peer that died.
+            while not (path.exists() or arrived.wait(min(0.5, max(0.0, deadline - time.monotonic())))):
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise AssertionError(f"peer exited ({self.proc.returncode}):\n{self.log()}")
+                if time.monotonic() >= deadline:
+                    raise AssertionError(f"no call record {path.name} within {timeout} s:\n{self.log()}")
+        finally:
+            observer.stop()
+            observer.join(5)
+        record: dict[str, Any] = json.loads(path.read_text())
+        return record
 
     def stop(self) -> int | None:
         """Stop the peer with SIGTERM (SIGKILL after 5 s); return its exit status."""
