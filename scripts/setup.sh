@@ -9,7 +9,15 @@ cd "$(dirname "$0")/.."
 # pkg-config: build the SpanDSP reference fax peer (interop/spandsp); efax: an
 # independent Class 1 sender that proves that peer works; ghostscript: the reference
 # converter the benchmarks compare against.
-debian_packages=(libtiff-tools libspandsp-dev libtiff-dev pkg-config efax ghostscript)
+# One package a line, so that changes to this list merge cleanly.
+debian_packages=(
+    libtiff-tools
+    libspandsp-dev
+    libtiff-dev
+    pkg-config
+    efax
+    ghostscript
+)
 missing=()
 for p in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
