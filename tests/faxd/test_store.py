@@ -89,3 +89,17 @@ def test_log_chain_detects_a_deleted_entry(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
         conn.execute("DELETE FROM audit WHERE seq = 2")
     assert any("missing" in p for p in store.verify_log().problems)
+
+
+def test_claimed_job_carries_each_column_in_its_field(tmp_path: Path) -> None:
+    """The claimed Job is read by column name: every field holds what was stored for it."""
+    store = Store(tmp_path / "db.sqlite3")
+    (job_id,) = add_document(store, ("vc-lund",))
+    job = store.claim_next_job("m1", now_utc())
+    assert job is not None
+    assert (job.id, job.document_id, job.document_path, job.document_sha256) == (job_id, "D1", Path("/x/D1.pdf"),
+                                                                                  "ab" * 32)
+    assert (job.message_type, job.sender, job.recipient, job.recipient_name) == (
+        "inskrivningsinformation", "sus-lund-avd-12", "vc-lund", "Vc-Lund")
+    assert (job.number, job.priority, job.attempts, job.directory_version) == ("0406280410", 50, 0, "v1")
+    assert (job.document_pages, job.pages_done) == (2, 0)

@@ -1,0 +1,89 @@
+"""Read-only queries for ``faxctl``: the confirmation log, jobs, quarantine, modems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faxd.store.base import Database
+from faxd.store.model import DocumentState
+
+
+class Reads(Database):
+    # -- reading, for faxctl -----------------------------------------------------------
+
+    def confirmation_log(self) -> list[dict[str, Any]]:
+        """Every attempt, oldest first, in the shape of ``faxctl log --json``."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT a.id, a.job_id, d.id, d.sha256, d.message_type, j.recipient, j.recipient_name, a.number,"
+                " a.remote_id, a.pages_total, a.pages_sent, a.pages_confirmed, a.bit_rate, a.started, a.ended,"
+                " a.outcome, a.reason, a.modem, j.directory_version, a.archive"
+                " FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN documents d ON d.id = j.document_id"
+                " ORDER BY a.id"
+            )
+            .fetchall()
+        )
+        keys = (
+            "attempt",
+            "job_id",
+            "document_id",
+            "document_sha256",
+            "message_type",
+            "recipient",
+            "recipient_name",
+            "number",
+            "remote_id",
+            "pages_total",
+            "pages_sent",
+            "pages_confirmed",
+            "bit_rate",
+            "started",
+            "ended",
+            "outcome",
+            "reason",
+            "modem",
+            "directory_version",
+            "archive",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT j.id, j.document_id, d.message_type, j.recipient, j.number, j.priority, j.state,"
+                " j.attempts, j.next_attempt, j.outcome, j.reason FROM jobs j JOIN documents d ON d.id = j.document_id"
+                " ORDER BY j.seq"
+            )
+            .fetchall()
+        )
+        keys = (
+            "job_id",
+            "document_id",
+            "message_type",
+            "recipient",
+            "number",
+            "priority",
+            "state",
+            "attempts",
+            "next_attempt",
+            "outcome",
+            "reason",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, original_name, received, reason, path FROM documents WHERE state = ? ORDER BY received",
+                (DocumentState.QUARANTINED,),
+            )
+            .fetchall()
+        )
+        return [dict(zip(("document_id", "original_name", "received", "reason", "path"), r, strict=True)) for r in rows]
+
+    def modems(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT name, device, state, detail, updated FROM modems ORDER BY name")
+        return [dict(zip(("name", "device", "state", "detail", "updated"), r, strict=True)) for r in rows]
