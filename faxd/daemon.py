@@ -25,6 +25,7 @@ from drivers.simulator.profiles import ProfileError
 from faxd.config import Config, ConfigError, ModemConfig
 from faxd.imaging import prune_archive
 from faxd.intake import Intake
+from faxd.redact import allow_numbers
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import DocumentState, Store, now_utc
 from faxd.systemd import notify
@@ -52,6 +53,12 @@ class DirectoryHolder:
         self._lock = threading.Lock()
         self._directory = Directory.load(path)
         self._stamp = self._file_stamp()
+        self._allow_numbers()
+
+    def _allow_numbers(self) -> None:
+        # The units' own fax numbers may appear in the log (number=...); redaction would
+        # otherwise mask a ten-digit number as if it were a personal identity number.
+        allow_numbers(u.fax for u in self._directory.units.values())
 
     def _file_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -80,6 +87,7 @@ class DirectoryHolder:
                 log.info("directory.reloaded", version=fresh.version, previous=self._directory.version,
                          units=len(fresh.units))
             self._directory = fresh
+            self._allow_numbers()
 
 
 class Daemon:

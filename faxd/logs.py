@@ -3,7 +3,9 @@
 systemd's journal takes stderr line by line, so one event is one line with a stable
 dotted name (``job.sent``, ``modem.down``) first. What may appear in an event is
 restricted by convention: ids, counts, outcomes and numbers from the fax directory;
-never file names or form content, which may carry a patient's identity.
+never file names or form content, which may carry a patient's identity. Whatever slips
+through that convention is caught by ``faxd.redact.redact_event``, the last step before
+the event leaves (subscribers such as SNMP and the renderer only see redacted events).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import logging
 import sys
 
 import structlog
+
+from faxd.events import publish
+from faxd.redact import redact_event
 
 
 def configure(fmt: str = "logfmt", level: int = logging.INFO) -> None:
@@ -26,6 +31,8 @@ def configure(fmt: str = "logfmt", level: int = logging.INFO) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
             structlog.processors.format_exc_info,
+            redact_event,
+            publish,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
