@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,32 @@ if TYPE_CHECKING:
 
 class CliError(Exception):
     """A message for the operator; faxctl prints it and exits 1."""
+
+
+class SetupError(CliError):
+    """The configuration, the fax directory or the database cannot be used: exit status 2,
+    as for a configuration error, so scripts tell "fix the set-up" from "this input"."""
+
+
+def _load_directory(config: Config) -> Directory:
+    from routing.directory import Directory
+    from routing.errors import DirectoryInvalid
+
+    try:
+        return Directory.load(config.directory)
+    except DirectoryInvalid as exc:
+        if len(exc.problems) == 1:
+            problem = exc.problems[0]
+            where = f"line {problem.line}: " if problem.line else ""
+            raise SetupError(f"the fax directory {config.directory}: {where}{problem.message}") from None
+        raise SetupError(
+            f"the fax directory {config.directory} is not valid ({len(exc.problems)} problems); "
+            "`faxctl directory check FILE` lists them"
+        ) from None
+    except OSError as exc:
+        raise SetupError(
+            f"the fax directory {config.directory} cannot be read: {exc.strerror or exc}; check paths.directory"
+        ) from None
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -159,15 +186,11 @@ def _sidecar_for(file: Path, meta: str | None) -> Path | None:
 def _dry_route(args: argparse.Namespace) -> tuple[Config, Directory, RoutedDocument | str]:
     """Check and route ``args.file`` as the daemon would: the route, or why it is refused."""
     from faxd.intake import route_document
-    from routing.directory import Directory
-    from routing.errors import DirectoryInvalid, RoutingError
+    from routing.errors import RoutingError
     from spool.document import DocumentRejected
 
     config = _config(args)
-    try:
-        directory = Directory.load(config.directory)
-    except (OSError, DirectoryInvalid) as exc:
-        raise CliError(f"the fax directory {config.directory} cannot be used: {exc}") from None
+    directory = _load_directory(config)
     file = Path(args.file)
     try:
         return config, directory, route_document(file, _sidecar_for(file, args.meta), config, directory)
@@ -224,9 +247,7 @@ def cmd_directory_check(args: argparse.Namespace) -> int:
 
 
 def cmd_directory_show(args: argparse.Namespace) -> int:
-    from routing.directory import Directory
-
-    directory = Directory.load(_config(args).directory)
+    directory = _load_directory(_config(args))
     units = list(directory.units.values())
     if args.id:
         unit = directory.get(args.id)
@@ -365,11 +386,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ConfigError, CliError) as exc:
+    except (ConfigError, SetupError) as exc:
+        print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except CliError as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.Error as exc:
+        # The state folder's database: unreadable, locked or not a database at all.
+        print(f"faxctl: the database under paths.state cannot be used ({_one_line(str(exc))})", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

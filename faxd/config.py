@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from drivers.modem import StationCheck
+from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
 from routing.message_types import MessageType
 from routing.numbers import DialRule
 
@@ -31,6 +32,8 @@ _E = TypeVar("_E", bound=enum.Enum)
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names file and key."""
+
+    key: str | None = None  # the dotted key at fault, when there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +122,43 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _Reader(path).config(raw)
+    tracked = track(raw)
+    try:
+        config = _Reader(path).config(tracked)
+    except ConfigError as exc:
+        hint = _typo_hint(tracked, exc.key)
+        if hint is None:
+            raise
+        raise ConfigError(f"{exc} ({hint})") from None
+    # Only after the whole file was read: the known keys are those the reader asked for.
+    unknown = unknown_keys(tracked)
+    if unknown:
+        raise ConfigError(f"{path}: " + "; ".join(u.message() for u in unknown))
+    return config
+
+
+def _typo_hint(tracked: TrackedTable, key: str | None) -> str | None:
+    """When a required key is missing, the key of the same table that looks like it."""
+    if key is None or _present(tracked, key):
+        return None  # the key is there and its value is wrong: no typo to point at
+    prefix, _, name = key.rpartition(".")
+    for unknown in unknown_keys(tracked):
+        table, _, candidate = unknown.key.rpartition(".")
+        if table == prefix and nearest(candidate, {name}) is not None:
+            return f"the file has [{unknown.key}]: did you mean `{name}`?"
+    return None
+
+
+def _present(tracked: TrackedTable, key: str) -> bool:
+    node: Any = tracked
+    for part in key.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and dict.__contains__(node, part):
+            node = dict.__getitem__(node, part)
+        else:
+            return False
+    return True
 
 
 class _Reader:
@@ -130,7 +169,9 @@ class _Reader:
         self.base = path.resolve().parent
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: [{key}] {problem}")
+        error = ConfigError(f"{self.path}: [{key}] {problem}")
+        error.key = key
+        return error
 
     def table(self, raw: Mapping[str, Any], key: str, *, required: bool = True) -> Mapping[str, Any]:
         value = raw.get(key.rsplit(".", 1)[-1])

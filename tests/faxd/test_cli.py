@@ -92,8 +92,63 @@ def test_render_and_preview_write_fax_pages(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_a_bad_config_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """faxctl with a broken configuration exits 1 naming the file."""
+    """faxctl with a broken configuration exits 2 naming the file."""
     bad = tmp_path / "bad.toml"
     bad.write_text("[paths]\n")
-    assert main(["--config", str(bad), "status"]) == 1
+    assert main(["--config", str(bad), "status"]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def _config_with(tmp_path: Path, directory: str, extra: str = "") -> Path:
+    config = tmp_path / "faxd.toml"
+    config.write_text((ROOT / "examples" / "faxd.toml").read_text().replace("../var/", f"{tmp_path}/var/")
+                      .replace('"directory.csv"', f'"{directory}"') + extra)
+    return config
+
+
+COMMANDS = (
+    ("status",), ("status", "--json"), ("log",), ("log", "--json"), ("log", "--verify"), ("directory", "show"),
+    ("directory", "show", "kommun-lund"), ("route", str(FORMS / "08-sip.pdf")), ("send", str(FORMS / "08-sip.pdf")),
+    ("preview", str(FORMS / "08-sip.pdf"), "-o", "/nonexistent/p.pdf"),
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("problem", ["missing directory", "invalid directory", "typo in config", "not toml"])
+def test_every_command_turns_a_setup_error_into_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...], problem: str
+) -> None:
+    """Configuration and fax-directory errors: one line on stderr, exit status 2, no traceback."""
+    if problem == "missing directory":
+        config = _config_with(tmp_path, str(tmp_path / "no-such.csv"))
+    elif problem == "invalid directory":
+        bad = tmp_path / "dir.csv"
+        bad.write_text("id,name,kind,municipality,fax,station_id,valid_from,valid_to\nx,X,hospital,,12,,,\n")
+        config = _config_with(tmp_path, str(bad))
+    elif problem == "typo in config":
+        config = _config_with(tmp_path, f"{ROOT}/examples/directory.csv", "[retyr]\nmax_attempts = 1\n")
+    else:
+        config = tmp_path / "faxd.toml"
+        config.write_text("[paths\n")
+    SpoolFolders(tmp_path / "var" / "spool").create()
+    needs_directory = command[0] in ("directory", "route", "preview")
+    code = main(["--config", str(config), *command])
+    captured = capsys.readouterr()
+    if problem.endswith("directory") and not needs_directory:
+        assert code in (0, 1), captured  # commands that do not read the directory are not stopped by it
+        return
+    assert code == 2, captured
+    assert captured.err.startswith("faxctl: ") and captured.err.count("\n") == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    if problem == "typo in config":
+        assert "did you mean `retry`?" in captured.err
+
+
+def test_directory_show_with_a_missing_directory_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The defect: `faxctl directory show` printed a traceback for a missing directory file."""
+    config = _config_with(tmp_path, str(tmp_path / "gone.csv"))
+    assert main(["--config", str(config), "directory", "show"]) == 2
+    err = capsys.readouterr().err
+    assert "gone.csv" in err and "cannot read" in err and err.count("\n") == 1

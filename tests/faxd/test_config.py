@@ -100,3 +100,53 @@ def test_unknown_priority_type_and_bad_dial_prefix_are_named(tmp_path: Path) -> 
         load_config(write(tmp_path, GOOD + "[priorities]\nakutbladet = 1\n"))
     with pytest.raises(ConfigError, match=r"\[dialing\] outside_line_prefix"):
         load_config(write(tmp_path, GOOD + '[dialing]\noutside_line_prefix = "0-"\n'))
+
+
+@pytest.mark.parametrize(
+    ("addition", "key", "suggestion"),
+    [
+        ("[retry]\nmax_atempts = 5\n", "[retry.max_atempts]", "max_attempts"),
+        ("[retyr]\nmax_attempts = 5\n", "[retyr]", "retry"),
+        ("simulator_sped = 1.0\n", "[modem.0.simulator_sped]", "simulator_speed"),
+        ("[limits]\nmax_page = 10\n", "[limits.max_page]", "max_pages"),
+        ("[logging]\nfromat = 'json'\n", "[logging.fromat]", "format"),
+    ],
+)
+def test_an_unknown_key_or_table_is_refused_with_the_nearest_known_one(
+    tmp_path: Path, addition: str, key: str, suggestion: str
+) -> None:
+    """A typo stops the load naming the file, the key and the key probably meant."""
+    path = write(tmp_path, GOOD + addition)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message and key in message and f"did you mean `{suggestion}`?" in message
+    assert "\n" not in message
+
+
+def test_unknown_keys_in_every_modem_table_and_no_suggestion_for_nonsense(tmp_path: Path) -> None:
+    """Keys of [[modem]] tables are known from any of them; a key like nothing known gets no guess."""
+    text = GOOD + "ecm = false\n[[modem]]\nname = 'm2'\ndevice = '/dev/ttyUSB1'\nzzqx = 1\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert "[modem.1.zzqx] is not a known key" in str(err.value) and "did you mean" not in str(err.value)
+
+
+def test_a_missing_required_key_points_at_its_typo(tmp_path: Path) -> None:
+    """`callbak` instead of `callback`: the error for the missing key names the typo too."""
+    path = write(tmp_path, GOOD.replace("callback =", "callbak ="))
+    with pytest.raises(ConfigError, match=r"\[station.callback\].*\[station.callbak\]: did you mean `callback`"):
+        load_config(path)
+
+
+def test_the_shipped_example_and_every_documented_key_are_known(tmp_path: Path) -> None:
+    """Every key the example sets is read, so none of them is refused as unknown."""
+    load_config(ROOT / "examples" / "faxd.toml")
+    full = GOOD + (
+        "trace = false\necm = true\nmin_bit_rate = 2400\nmax_page_resends = 2\nspeed = 115200\nclass = '1'\n"
+        "[dialing]\noutside_line_prefix = ''\npause_after_prefix = ''\n[priorities]\nsip = 5\n"
+        "[retry]\nmax_attempts = 3\ndelay_seconds = 1\nbusy_delay_seconds = 1\nno_answer_delay_seconds = 1\n"
+        "deadline_hours = 1\n[limits]\nmax_document_mb = 5\nmax_pages = 5\n[archive]\nretention_days = 1\n"
+        "[logging]\nformat = 'json'\n"
+    )
+    load_config(write(tmp_path, full))
