@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import structlog
 
-from drivers.class1 import _CallRunner
+from drivers.class1_runner import CallRunner
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.t4 import Coding, decode_page
 from drivers.t30.events import BlockSent, SendBlock
@@ -30,8 +30,8 @@ def _page(rows: int) -> FaxPage:
     return FaxPage(rng.random((rows, FAX_WIDTH)) < 0.08)  # noisy: many octets per row
 
 
-def _runner(link: _RecordingLink, page: FaxPage) -> _CallRunner:
-    return _CallRunner(link, [page], None, structlog.get_logger("test"))  # type: ignore[arg-type]
+def _runner(link: _RecordingLink, page: FaxPage) -> CallRunner:
+    return CallRunner(link, [page], None, structlog.get_logger("test"))  # type: ignore[arg-type]
 
 
 def _block(block: int = 0, frames: tuple[int, ...] | None = None, *, long_training: bool = False) -> SendBlock:

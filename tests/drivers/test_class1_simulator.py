@@ -16,7 +16,8 @@ import structlog
 from PIL import Image
 from structlog.testing import capture_logs
 
-from drivers.class1 import Class1Modem, _CallRunner, dial_string
+from drivers.class1 import Class1Modem, dial_string
+from drivers.class1_runner import CallRunner
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
 from drivers.page import FaxPage, Resolution
 from drivers.port import SerialPort
@@ -220,5 +221,5 @@ def test_failed_dcn_keeps_the_outcome() -> None:
     engine = T30Sender(local_id=STATION.tsi, page_count=1, expected_remote_id="031-390 06 12")
     engine.handle(CallAnswered())
     dis = FramesReceived((IdentityFrame(fcf=FCF.CSI, final=False, identity=REMOTE_CSI), DISFrame()))
-    runner = _CallRunner(_DeadLink(), [], None, structlog.get_logger())  # type: ignore[arg-type]
+    runner = CallRunner(_DeadLink(), [], None, structlog.get_logger())  # type: ignore[arg-type]
     assert runner.run(engine, first=dis).outcome is CallOutcome.STATION_MISMATCH
