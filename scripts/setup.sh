@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # libtiff-tools: fax2tiff/tiffcp check our T.4 coding; libspandsp-dev, libtiff-dev,
 # pkg-config: build the SpanDSP reference fax peer (interop/spandsp); efax: an
 # independent Class 1 sender that proves that peer works; ghostscript: the reference
-# converter the benchmarks compare against.
+# converter the benchmarks compare against; mgetty-fax: sendfax, an independent Class 2 /
+# 2.0 host that proves the simulator's Class 2 personalities (efax -o2/-o0 is the other).
 # One package a line, so that changes to this list merge cleanly.
 debian_packages=(
     libtiff-tools
@@ -17,6 +18,7 @@ debian_packages=(
     pkg-config
     efax
     ghostscript
+    mgetty-fax
 )
 missing=()
 for p in "${debian_packages[@]}"; do

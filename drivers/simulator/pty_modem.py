@@ -30,6 +30,7 @@ from pathlib import Path
 
 import structlog
 
+from drivers.simulator.class2_dce import PERSONALITIES, Class2Dce
 from drivers.simulator.dce import RECEIVE_TIMEOUT, EmulatedDce
 from drivers.simulator.output import write_call
 from drivers.simulator.profiles import DEFAULT_KEY, number_key
@@ -59,8 +60,10 @@ class SimulatedModem:
         csi_for_number: Callable[[str], str | None] | None = None,
         idle_timeout: float = 60.0,
         receive_timeout: float = RECEIVE_TIMEOUT,
+        fax_class: str = "1",
     ) -> None:
-        """``speed`` scales line time: 0 no delays, 1 real pace.
+        """``speed`` scales line time: 0 no delays, 1 real pace. ``fax_class`` is the
+        personality: "1" (T.31), or "2", "2.0", "2.1" (``class2_dce``).
 
         Who answers a dialled number (the dial string as the modem got it, e.g.
         "0406280499" or "0,0406280499" with an outside-line prefix): ``profiles[number]``,
@@ -82,6 +85,9 @@ class SimulatedModem:
         self.csi_for_number = csi_for_number
         self.idle_timeout = idle_timeout
         self.receive_timeout = receive_timeout
+        if fax_class != "1" and fax_class not in PERSONALITIES:
+            raise ValueError(f"no simulated Class {fax_class} modem: one of 1, {', '.join(PERSONALITIES)}")
+        self.fax_class = fax_class
         self._close_requested = False
         self.path: str | None = None
         self._calls: list[ReceivedCall] = []
@@ -238,8 +244,8 @@ class SimulatedModem:
                 dce = self._new_dce(dce)
         dce.hang_up("the simulator stopped")
 
-    def _new_dce(self, old: EmulatedDce | None = None) -> EmulatedDce:
-        dce = EmulatedDce(
+    def _new_dce(self, old: EmulatedDce | Class2Dce | None = None) -> EmulatedDce | Class2Dce:
+        common = dict(
             write=self._write,
             pause=self._pause,
             profile_for=self.profile_for,
@@ -247,6 +253,11 @@ class SimulatedModem:
             close_line=self._request_close,
             receive_timeout=self.receive_timeout,
         )
+        dce: EmulatedDce | Class2Dce
+        if self.fax_class == "1":
+            dce = EmulatedDce(**common)  # type: ignore[arg-type]  # the keyword set both share
+        else:
+            dce = Class2Dce(**common, fax_class=self.fax_class)  # type: ignore[arg-type]  # likewise
         if old is not None:
             dce.call_count = old.call_count  # call ids stay unique across resets
         return dce
@@ -278,6 +289,7 @@ def run_simulator(
     out_dir: Path,
     speed: float,
     profiles: Mapping[str, RemoteProfile] | None = None,
+    fax_class: str = "1",
 ) -> None:
     """Runs a simulated modem at ``link`` until SIGINT or SIGTERM; prints the pty path.
 
@@ -286,12 +298,12 @@ def run_simulator(
     """
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles)
+    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class)
     try:
         path = modem.start()
         numbers = len(modem.profiles)
         print(
-            f"simulated Class 1 modem on {path} (link {link}); answering as {modem.default_profile.csi!r}"
+            f"simulated Class {fax_class} modem on {path} (link {link}); answering as {modem.default_profile.csi!r}"
             + (f", {numbers} numbers with their own profile" if numbers else ""),
             flush=True,
         )
