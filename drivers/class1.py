@@ -53,7 +53,7 @@ from pathlib import Path
 
 import structlog
 
-from drivers.at import CAN, END_OF_DATA, ResultCode, parse_modulations
+from drivers.at_codec import CAN, END_OF_DATA, ResultCode, parse_modulations
 from drivers.class1_runner import CallRunner
 from drivers.modem import (
     CallRequest,
@@ -68,7 +68,7 @@ from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
 from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
 from drivers.t30.frames import BitRate, PageCoding
-from drivers.t31 import ModemError, ProtocolTrace, T31Link
+from drivers.at_link import ModemError, ProtocolTrace, T31Link
 
 logger = structlog.get_logger("drivers.class1")
 

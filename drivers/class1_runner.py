@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from drivers.at import modulation_code
+from drivers.at_codec import modulation_code
 from drivers.modem import PageConfirmed
 from drivers.page import FaxPage, Resolution
 from drivers.port import DriverError
@@ -43,7 +43,7 @@ from drivers.t30.events import (
 )
 from drivers.t30.frames import FCF, MAX_BLOCK_FRAMES, FCDFrame, Frame, PageCoding, decode
 from drivers.t30.hdlc import frame_block
-from drivers.t31 import ProtocolTrace, T31Link
+from drivers.at_link import ProtocolTrace, T31Link
 
 _CODINGS = {PageCoding.MH: Coding.MH, PageCoding.MR: Coding.MR, PageCoding.MMR: Coding.MMR}
 

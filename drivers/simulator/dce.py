@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from drivers.at import CAN, END_OF_DATA, Unstuffer, stuff
+from drivers.at_codec import CAN, END_OF_DATA, Unstuffer, stuff
 from drivers.modem import Outcome
 from drivers.simulator import timing, wire
 from drivers.simulator.commands import CommandLine, Reply

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from drivers.at import END_OF_DATA, Unstuffer, stuff
+from drivers.at_codec import END_OF_DATA, Unstuffer, stuff
 from drivers.port import SerialPort
 
 RESULTS = ("OK", "CONNECT", "ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "+FCERROR")

@@ -25,7 +25,7 @@ from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import CallAnswered, CallOutcome, FramesReceived
 from drivers.t30.frames import FCF, DISFrame, IdentityFrame
-from drivers.t31 import ModemError
+from drivers.at_link import ModemError
 from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")

@@ -3,7 +3,8 @@
 ``T31Link`` turns "send these HDLC frames", "receive one V.21 transmission", "send this
 data at 9600 bit/s" into the AT+FTH/+FRH/+FTM/+FTS/+FRS dialogues of T.31 8.3, with a
 deadline on every wait so that a dead modem ends in ``ModemTimeout``, never in a hang.
-Parsing is left to the sans-IO ``drivers.at.ModemReader``.
+Parsing is left to the sans-IO ``drivers.at_codec.ModemReader``: this module is the half of
+the AT interface that waits on the port, ``at_codec`` the half that only turns bytes into events.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from drivers.at import (
+from drivers.at_codec import (
     CAN,
     END_OF_DATA,
     HdlcFrame,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.at import (
+from drivers.at_codec import (
     DataChunk,
     DataEnd,
     HdlcFrame,
