@@ -187,7 +187,7 @@ def _dry_route(args: argparse.Namespace) -> tuple[Config, Directory, RoutedDocum
     """Check and route ``args.file`` as the daemon would: the route, or why it is refused."""
     from faxd.intake import route_document
     from routing.errors import RoutingError
-    from spool.document import DocumentRejected
+    from spool.inspection import DocumentRejected
 
     config = _config(args)
     directory = _load_directory(config)

@@ -17,11 +17,11 @@ import structlog
 from faxd.config import Config
 from faxd.store import NewJob, Store
 from routing.directory import Directory
-from routing.document import DocumentMeta
+from routing.metadata import DocumentMeta
 from routing.errors import RoutingError
 from routing.rules import Route, route
 from spool import claim as spool_claim
-from spool.document import DocumentFacts, DocumentRejected, inspect
+from spool.inspection import DocumentFacts, DocumentRejected, inspect
 from spool.folders import SpoolFolders
 
 log = structlog.get_logger("faxd.intake")

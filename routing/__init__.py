@@ -4,7 +4,7 @@ Pure: nothing here imports serial I/O, asyncio, ``faxd`` or ``drivers`` (a test
 enforces it). Modules:
 
 - ``message_types``: the nine types, their codes and Swedish names; type detection.
-- ``document``: the ``Faxd*`` routing fields of a document (``DocumentMeta``).
+- ``metadata``: the ``Faxd*`` routing fields of a document (``DocumentMeta``).
 - ``numbers``: Swedish fax number normalisation, display form, dialling rule.
 - ``directory``: the fax directory (CSV), checked whole.
 - ``routine``: the routine's table as data (``RULES.md`` is rendered from it).

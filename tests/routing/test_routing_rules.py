@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.directory import Directory
-from routing.document import DocumentMeta
+from routing.metadata import DocumentMeta
 from routing.errors import RouteRefused, RoutingError
 from routing.message_types import KartlaggningPart, MessageType
 from routing.routine import DEFAULT_PRIORITIES, Role

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from routing.document import FIELD_KEYS, DocumentMeta
+from routing.metadata import FIELD_KEYS, DocumentMeta
 from routing.errors import RouteRefused
 from routing.message_types import KartlaggningPart, MessageType, detect_type
 from routing.rules import route

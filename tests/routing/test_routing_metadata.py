@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from routing.document import DocumentMeta
+from routing.metadata import DocumentMeta
 from routing.errors import MetadataError, RoutingError
 
 

@@ -19,11 +19,9 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from routing.document import FIELD_KEYS
-
-# The keys of the document contract, as they stand in the PDF's /Info dictionary
-# (without the slash) and in a sidecar; routing owns the contract.
-CONTRACT_KEYS = FIELD_KEYS
+# FIELD_KEYS: the keys of the document contract, as they stand in the PDF's /Info dictionary
+# (without the slash) and in a sidecar; routing owns the contract, spool only reads them.
+from routing.metadata import FIELD_KEYS
 
 # pypdf reports recoverable damage through the logging module; we judge by exceptions.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -70,7 +68,7 @@ def inspect(path: Path, sidecar: Path | None, *, max_bytes: int, max_pages: int)
     if pages > max_pages:
         raise DocumentRejected(f"the PDF has {pages} pages, more than the limit of {max_pages}")
     fields: dict[str, object] = {}
-    for key in CONTRACT_KEYS:
+    for key in FIELD_KEYS:
         value = info.get("/" + key)
         if value is not None and str(value).strip():
             fields[key] = str(value).strip()
@@ -87,9 +85,9 @@ def read_sidecar(path: Path) -> dict[str, object]:
         raise DocumentRejected(f"the sidecar {path.name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise DocumentRejected(f"the sidecar {path.name} must hold a JSON object of Faxd* fields")
-    unknown = sorted(set(data) - set(CONTRACT_KEYS))
+    unknown = sorted(set(data) - set(FIELD_KEYS))
     if unknown:
         raise DocumentRejected(
-            f"the sidecar {path.name} has unknown fields {', '.join(unknown)}; known: {', '.join(CONTRACT_KEYS)}"
+            f"the sidecar {path.name} has unknown fields {', '.join(unknown)}; known: {', '.join(FIELD_KEYS)}"
         )
     return {k: v for k, v in data.items() if v not in (None, "", [])}

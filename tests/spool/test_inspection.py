@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from spool.document import DocumentRejected, inspect
+from spool.inspection import DocumentRejected, inspect
 
 LIMITS = {"max_bytes": 1_000_000, "max_pages": 5}
 
