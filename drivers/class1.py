@@ -90,7 +90,7 @@ _DIAL_OUTCOMES = {
 }
 
 
-def dial_string(number: str) -> str:
+def checked_atd_operand(number: str) -> str:
     """Returns ``number`` as the modem dials it: spaces, hyphens and brackets removed.
 
     Raises ``ValueError`` if anything else would be sent to the modem (it could be an
@@ -158,7 +158,7 @@ class Class1Modem:
         """
         if not request.pages:
             raise ValueError("a fax call needs at least one page")
-        number = dial_string(request.number)
+        number = checked_atd_operand(request.number)
         link = self._prepare()
         self._log.info("modem.call_started", pages=len(request.pages))
         trace = self._open_trace()
@@ -280,7 +280,7 @@ class Class1Modem:
             fine=any(page.resolution is Resolution.FINE for page in request.pages),
             expected_remote_id=request.expected_remote_id,
             rates=self._rates,
-            station_check=negotiation.StationCheck(request.station_check.value),
+            station_check=request.station_check,
             min_bit_rate=self.min_bit_rate,
             max_page_resends=self.max_page_resends,
             ecm=self.ecm if request.ecm is None else request.ecm and self.ecm,
@@ -314,4 +314,4 @@ def _answers_at(link: T31Link) -> bool:
     return False
 
 
-__all__ = ["Class1Modem", "ModemError", "dial_string"]
+__all__ = ["Class1Modem", "ModemError", "checked_atd_operand"]

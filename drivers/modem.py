@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 from drivers.page import FaxPage
+# The engine owns the station policy (drivers.t30 may import nothing from drivers); drivers
+# and the daemon take it from here.
+from drivers.t30.negotiation import StationCheck as StationCheck
 
 
 class Outcome(enum.StrEnum):
@@ -32,18 +35,6 @@ class Outcome(enum.StrEnum):
     PAGE_REJECTED = "page_rejected"
     PROTOCOL_ERROR = "protocol_error"
     MODEM_ERROR = "modem_error"
-
-
-class StationCheck(enum.StrEnum):
-    """What a driver does when the remote's CSI is not ``CallRequest.expected_remote_id``.
-
-    The compare takes digits and '+' only, the country code written either way
-    ("+46 40 628 04 10" is "040-628 04 10").
-    """
-
-    STRICT = "strict"  # mismatch, or no CSI: DCN before page 1, STATION_MISMATCH
-    WARN = "warn"  # send anyway; CallResult.warnings and the reason record the mismatch
-    OFF = "off"  # no compare
 
 
 @dataclass(frozen=True, slots=True)

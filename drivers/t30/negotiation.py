@@ -30,14 +30,16 @@ ECM_FRAME_SIZES = (256, 64)
 
 
 class StationCheck(enum.StrEnum):
-    """What to do when the CSI is not the station the directory expects.
+    """What to do when the remote's CSI is not the station the directory expects.
 
-    The same codes as ``drivers.modem.StationCheck`` (the engine may not import it).
+    The one copy: the engine decides by it, ``drivers.modem`` re-exports it for drivers and
+    the daemon's configuration (``station.check``). The compare takes digits and '+' only,
+    the country code written either way ("+46 40 628 04 10" is "040-628 04 10").
     """
 
-    STRICT = "strict"  # DCN before page 1, STATION_MISMATCH
-    WARN = "warn"  # send, but record the mismatch in the result
-    OFF = "off"  # do not compare
+    STRICT = "strict"  # mismatch, or no CSI: DCN before page 1, STATION_MISMATCH
+    WARN = "warn"  # send anyway; CallResult.warnings and the reason record the mismatch
+    OFF = "off"  # no compare
 
 
 def usable_rates(dis: DISFrame, ours: Iterable[BitRate], *, min_bps: int) -> tuple[BitRate, ...]:

@@ -16,7 +16,7 @@ import structlog
 from PIL import Image
 from structlog.testing import capture_logs
 
-from drivers.class1 import Class1Modem, dial_string
+from drivers.class1 import Class1Modem, checked_atd_operand
 from drivers.class1_runner import CallRunner
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
 from drivers.page import FaxPage, Resolution
@@ -130,9 +130,9 @@ def test_missing_port_is_modem_unavailable(tmp_path: Path) -> None:
 
 
 def test_dial_string_refuses_commands() -> None:
-    assert dial_string("040-628 04 99") == "0406280499"
+    assert checked_atd_operand("040-628 04 99") == "0406280499"
     with pytest.raises(ValueError, match="modem can dial"):
-        dial_string("0406280499;H")
+        checked_atd_operand("0406280499;H")
 
 
 def test_host_aborting_a_call_leaves_the_simulator_ready(simulator: SimulatedModem, class1: Class1Modem) -> None:

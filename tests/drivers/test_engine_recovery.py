@@ -316,7 +316,7 @@ def test_off_does_not_compare() -> None:
 
 
 def test_station_check_codes_match_the_driver_contract() -> None:
-    """The engine's copy of the policy has exactly the codes of drivers.modem.StationCheck."""
+    """The driver contract's StationCheck (drivers.modem) has exactly the engine's codes: it is the engine's enum."""
     from drivers import modem
 
     assert {check.value for check in StationCheck} == {check.value for check in modem.StationCheck}
