@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from faxerrors import FaxError
 from drivers.page import FaxPage
 # The engine owns the station policy (drivers.t30 may import nothing from drivers); drivers
 # and the daemon take it from here.
@@ -77,7 +78,7 @@ class CallResult:
 PageConfirmed = Callable[[int], None]
 
 
-class ModemUnavailable(Exception):
+class ModemUnavailable(FaxError):
     """The modem cannot be used: port missing, no answer to AT, wedged."""
 
 

@@ -11,7 +11,7 @@ import time
 
 import serial
 
-from drivers.t30.errors import FaxError
+from faxerrors import FaxError
 
 
 class DriverError(FaxError):

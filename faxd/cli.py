@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from faxerrors import FaxError
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.store import Store
 from spool.claim import sidecar_of, write_atomically
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from routing.directory import Directory
 
 
-class CliError(Exception):
+class CliError(FaxError):
     """A message for the operator; faxctl prints it and exits 1."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from faxerrors import FaxError
 from drivers.modem import StationCheck
 from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
 from routing.message_types import MessageType
@@ -30,7 +31,7 @@ SIMULATED = "simulated"
 _E = TypeVar("_E", bound=enum.Enum)
 
 
-class ConfigError(Exception):
+class ConfigError(FaxError):
     """The configuration cannot be used; the message names file and key."""
 
     key: str | None = None  # the dotted key at fault, when there is one

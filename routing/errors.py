@@ -1,7 +1,7 @@
 """The errors of the routing package: one root, three kinds.
 
-``routing`` is pure and must not import ``faxd``, so ``RoutingError`` derives from
-``Exception`` directly; the daemon treats it as its ``RoutingError`` branch. Every
+``routing`` is pure: it imports the standard library and faxd's error root ``faxerrors``
+(which imports nothing), so ``RoutingError`` is a ``FaxError`` like every other refusal. Every
 message is a sentence for a person (an operator, a care coordinator), naming the
 field, the unit id or the line that is wrong -- never form content.
 """
@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from faxerrors import FaxError
 
-class RoutingError(Exception):
+
+class RoutingError(FaxError):
     """Root of everything the routing package raises on purpose."""
 
 

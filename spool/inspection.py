@@ -21,13 +21,14 @@ from pypdf.errors import PdfReadError
 
 # FIELD_KEYS: the keys of the document contract, as they stand in the PDF's /Info dictionary
 # (without the slash) and in a sidecar; routing owns the contract, spool only reads them.
+from faxerrors import FaxError
 from routing.metadata import FIELD_KEYS
 
 # pypdf reports recoverable damage through the logging module; we judge by exceptions.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-class DocumentRejected(Exception):
+class DocumentRejected(FaxError):
     """The file cannot be faxed; the message says why in words."""
 
 

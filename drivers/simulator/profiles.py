@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from faxerrors import FaxError
 from drivers.simulator import wire
 
 #: The key of the default profile in the mapping ``load_profiles`` returns.
@@ -103,7 +104,7 @@ class Answer(enum.Enum):
     SILENT = "silent"
 
 
-class ProfileError(ValueError):
+class ProfileError(FaxError, ValueError):
     """A profile or profile file that cannot be used; the message names the field."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from faxerrors import FaxError
 
-class T4DecodeError(ValueError):
+
+class T4DecodeError(FaxError, ValueError):
     """Coded page data that does not decode: a bad code, a wrong line length, or a truncation.
 
     ``line`` is the 0-based scan line being decoded when the fault was found, ``bit`` the

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faxerrors import FaxError
+
 #: Points (1/72 inch) to millimetres.
 MM_PER_POINT = 25.4 / 72
 
 
-class DocumentRenderError(Exception):
+class DocumentRenderError(FaxError):
     """The document cannot be turned into fax pages; the message says why, for a person."""
 
 
