@@ -55,7 +55,7 @@ FILENAME_KEYS = frozenset({"filename", "file_name", "original_name"})
 # Keys that may hold a fax number from the directory (let through when allowed).
 NUMBER_KEYS = frozenset({"number", "dialed", "previous_number"})
 
-# The document contract's fields (routing/document.py FIELD_KEYS); they hold codes,
+# The document contract's fields (routing/metadata.py FIELD_KEYS); they hold codes,
 # unit ids, a date and the sender's reference, all checked not to be identity numbers.
 CONTRACT_KEYS = frozenset(
     {
