@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from drivers.simulator import timing, wire
 from drivers.simulator.remote import AnsweringFax
+from faxerrors import FaxError
 
 #: +FDCS/+FCS "br" -> (bit/s); and the T.31 code the remote hears that rate as, per
 #: modulation the remote offers (V.17 where it can, else V.29, else V.27ter).
@@ -102,7 +103,7 @@ class Params:
         return replace(self, **values)
 
 
-class Hangup(Exception):
+class Hangup(FaxError):
     """The firmware ended the call; ``code`` is the T.32 hangup status (+FHNG/+FHS)."""
 
     def __init__(self, code: int, text: str) -> None:
