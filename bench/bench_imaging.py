@@ -22,7 +22,7 @@ Prints, per corpus:
   by page as the modem would), parent and render child; Ghostscript's one process.
 
 ``--screens`` also compares dithers on the scanned page's photo (the table in
-`faxd.imaging.tone`): coded bytes of the same grey under each screen.
+`imaging.tone`): coded bytes of the same grey under each screen.
 
 ``--legibility DIR`` also writes the same text region of the same page from ours and
 from Ghostscript, both at 204 x 196 dpi, as PNGs (and a side-by-side) for a person to
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus import discharge_planning, scanned_photo_page  # noqa: E402  (needs ROOT on the path)
 from drivers.t4 import Coding, encode_page  # noqa: E402
-from faxd.imaging import RenderWorker, render_pdf, render_pdf_isolated, write_tiff_streaming  # noqa: E402
+from imaging import RenderWorker, render_pdf, render_pdf_isolated, write_tiff_streaming  # noqa: E402
 
 RATES = (14_400, 9_600)
 GS = ("gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-r204x196")
@@ -156,7 +156,7 @@ def peak_kb():
 # parent stops it right after that, so an atexit hook would not always run).
 _CHILD = _PEAK + """
 import sys
-import faxd.imaging.child as child
+import imaging.child as child
 plain_send = child.send
 def send(out, kind, payload):
     if kind == b"D":
@@ -175,7 +175,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from drivers.t4 import Coding, encode_page
-from faxd.imaging import ArchivedPages, HeaderInfo, render_pdf_isolated, stamp_header, write_tiff_streaming
+from imaging import ArchivedPages, HeaderInfo, render_pdf_isolated, stamp_header, write_tiff_streaming
 document, archive, child = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 header = HeaderInfo(sent_at=datetime(2026, 11, 26, 10, 42, tzinfo=timezone.utc), sender="SUS Lund avd 12",
                     recipient="Lunds kommun", job_reference="FX-20261126-0042", pages_total=100)
@@ -279,9 +279,9 @@ def screens(photo: Path) -> None:
     import pypdfium2.raw as pdfium_c  # noqa: PLC0415
 
     from drivers.page import Resolution  # noqa: PLC0415
-    from faxd.imaging import place  # noqa: PLC0415
-    from faxd.imaging.render import _FLAGS  # noqa: PLC0415  (the same grey the renderer thresholds)
-    from faxd.imaging.tone import Box, screen  # noqa: PLC0415
+    from imaging import place  # noqa: PLC0415
+    from imaging.render import _FLAGS  # noqa: PLC0415  (the same grey the renderer thresholds)
+    from imaging.tone import Box, screen  # noqa: PLC0415
 
     document = pdfium.PdfDocument(str(photo))
     page = document[0]

@@ -27,7 +27,7 @@ from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FaxPage
 from faxd.config import Config, load_config
-from faxd.imaging import RenderWorker
+from imaging import RenderWorker
 from faxd.intake import route_document
 from faxd.prepare import prepare
 from routing.directory import Directory

@@ -265,7 +265,7 @@ def cmd_directory_show(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from drivers.page import Resolution
-    from faxd.imaging import DocumentRenderError, render_pdf, write_tiff
+    from imaging import DocumentRenderError, render_pdf, write_tiff
 
     resolution = Resolution[args.resolution.upper()]
     try:
@@ -278,7 +278,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from faxd.imaging import DocumentRenderError, write_pdf, write_png
+    from imaging import DocumentRenderError, write_pdf, write_png
     from faxd.prepare import transmission_pages
     from faxd.store import now_utc
 

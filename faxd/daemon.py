@@ -23,7 +23,7 @@ from drivers.modem import FaxModem, Station
 from drivers.simulator import SimulatedModem, load_profiles
 from drivers.simulator.profiles import ProfileError
 from faxd.config import Config, ConfigError, ModemConfig
-from faxd.imaging import prune_archive
+from imaging import prune_archive
 from faxd.intake import Intake
 from faxd.redact import allow_numbers
 from faxd.runner import ModemRunner, WorkSignal

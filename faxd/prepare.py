@@ -15,7 +15,7 @@ from pathlib import Path
 
 from drivers.page import FaxPage, Resolution
 from faxd.config import Config
-from faxd.imaging import (
+from imaging import (
     ArchivedPages,
     CoverInfo,
     DocumentRenderError,
@@ -68,7 +68,7 @@ def transmission_pages(
 
     ``first_page`` > 0 resumes after pages the recipient already confirmed: a continuation
     cover sheet says so, and the pages keep their numbers in the header ("Sida 4/6").
-    Raises faxd.imaging.DocumentRenderError (also at the end, if the renderer found
+    Raises imaging.DocumentRenderError (also at the end, if the renderer found
     another number of pages than the cover sheet announced).
     """
     sender = directory.get(sender_id)

@@ -17,7 +17,7 @@ import structlog
 
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from faxd.config import Config, ModemConfig
-from faxd.imaging import DocumentRenderError, RenderWorker
+from imaging import DocumentRenderError, RenderWorker
 from faxd.prepare import prepare
 from faxd.retry import decide
 from faxd.store import AttemptEnd, DocumentState, Job, JobState, Store, now_utc

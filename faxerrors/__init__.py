@@ -18,7 +18,7 @@ The branches live beside the code that raises them:
 - ``routing.errors``: ``RoutingError`` -> ``MetadataError``, ``RouteRefused``,
   ``DirectoryInvalid``.
 - ``spool.inspection.DocumentRejected``: the file cannot be faxed.
-- ``faxd.imaging.limits.DocumentRenderError`` -> ``faxd.imaging.isolate.Refused``.
+- ``imaging.limits.DocumentRenderError`` -> ``imaging.isolate.Refused``.
 - ``faxd.config.ConfigError``, ``faxd.cli.CliError``.
 
 Line outcomes (busy, training failed, protocol error of the remote...) are not exceptions

@@ -10,7 +10,7 @@ import pytest
 
 from faxerrors import FaxError
 
-PACKAGES = ("faxd", "drivers", "routing", "spool")
+PACKAGES = ("faxd", "drivers", "routing", "spool", "imaging")
 
 
 def _public_exceptions() -> list[type[BaseException]]:
@@ -38,5 +38,5 @@ def test_the_walk_finds_the_known_branches() -> None:
 
 @pytest.mark.parametrize("cls", _public_exceptions(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
 def test_every_public_exception_is_a_fax_error(cls: type[BaseException]) -> None:
-    """A public exception class defined in faxd, drivers, routing or spool derives from FaxError."""
+    """A public exception class defined in faxd, drivers, routing, spool or imaging derives from FaxError."""
     assert issubclass(cls, FaxError)

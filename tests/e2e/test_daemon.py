@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfWriter
 
 from drivers.page import Resolution
-from faxd.imaging import render_pdf
+from imaging import render_pdf
 from tests.e2e.harness import (
     GUARDED_MUNICIPALITY,
     MUNICIPALITY,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from drivers.page import Resolution
-from faxd.imaging import header_rows, render_pdf
+from imaging import header_rows, render_pdf
 from tests.e2e.harness import MUNICIPALITY, OUTPATIENT, SAMPLE_DIRECTORY, Gateway, admission_meta, make_pdf, tiff_pages
 
 pytestmark = pytest.mark.e2e

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import faxd.imaging.archive as archive
+import imaging.archive as archive
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
 from drivers.t4 import Coding
-from faxd.imaging import ArchivedPages, prune_archive, write_tiff, write_tiff_streaming
+from imaging import ArchivedPages, prune_archive, write_tiff, write_tiff_streaming
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +107,7 @@ import sys
 from pathlib import Path
 import numpy as np
 from drivers.page import Resolution
-from faxd.imaging import ArchivedPages, render_pdf, write_tiff_streaming
+from imaging import ArchivedPages, render_pdf, write_tiff_streaming
 from tests.imaging.pdfs import form, save
 
 def peak_mb():

@@ -11,8 +11,8 @@ import pypdf
 import pytest
 
 from drivers.page import FAX_WIDTH, Resolution
-from faxd.imaging import CoverInfo, CoverLabels, CoverTemplate, cover_sheet, cover_sheet_pdf
-from faxd.imaging.text import winansi
+from imaging import CoverInfo, CoverLabels, CoverTemplate, cover_sheet, cover_sheet_pdf
+from imaging.text import winansi
 
 INFO = CoverInfo(
     sender_name="Avdelning 12, Medicinkliniken SUS Lund",
@@ -154,7 +154,7 @@ def test_continuation_cover_says_which_pages_follow() -> None:
 
     from pypdf import PdfReader
 
-    from faxd.imaging import CoverInfo, cover_sheet_pdf
+    from imaging import CoverInfo, cover_sheet_pdf
 
     info = CoverInfo(sender_name="A", sender_callback="040-628 04 00", recipient_name="B",
                      recipient_fax="040-628 04 10", message_type="SIP", pages_total=6, job_reference="FX-1",

@@ -10,7 +10,7 @@ import pypdf
 import pytest
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
-from faxd.imaging import HeaderInfo, header_pdf, header_rows, header_text, stamp_header
+from imaging import HeaderInfo, header_pdf, header_rows, header_text, stamp_header
 
 HEADER = HeaderInfo(
     sent_at=datetime(2026, 11, 26, 10, 42),

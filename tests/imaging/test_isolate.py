@@ -11,7 +11,7 @@ import pypdf
 import pytest
 
 from drivers.page import Resolution
-from faxd.imaging import DocumentRenderError, RenderLimits, render_pdf, render_pdf_isolated
+from imaging import DocumentRenderError, RenderLimits, render_pdf, render_pdf_isolated
 from tests.imaging.pdfs import form, save
 
 

@@ -10,7 +10,7 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from faxd.imaging import DocumentRenderError, RenderLimits, render_pdf
+from imaging import DocumentRenderError, RenderLimits, render_pdf
 from tests.imaging.pdfs import blank, form, pdf, save
 
 

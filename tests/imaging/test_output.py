@@ -11,7 +11,7 @@ from PIL import Image, ImageSequence
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
 from drivers.t4 import Coding
-from faxd.imaging import write_pdf, write_png, write_tiff
+from imaging import write_pdf, write_png, write_tiff
 
 
 def pages(count: int, resolution: Resolution = Resolution.FINE) -> list[FaxPage]:

@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from drivers.page import FAX_WIDTH, Resolution
-from faxd.imaging import place, render_pdf
+from imaging import place, render_pdf
 from tests.imaging.pdfs import blank, border, form, pdf, rectangle_mm, save
 
 A4_OFFSET = (FAX_WIDTH - 210 / 25.4 * 204) / 2  # A4 is 1687 pels, centred on the 1728-pel line

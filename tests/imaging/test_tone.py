@@ -15,8 +15,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from drivers.page import FAX_WIDTH, Resolution
-from faxd.imaging import render_pdf
-from faxd.imaging.tone import BLACK, WHITE, Box, is_continuous_tone, screen
+from imaging import render_pdf
+from imaging.tone import BLACK, WHITE, Box, is_continuous_tone, screen
 from tests.imaging.pdfs import Draw, pdf, save
 
 A4_OFFSET = (FAX_WIDTH - 210 / 25.4 * 204) / 2

@@ -11,7 +11,7 @@ import numpy as np
 import pypdf
 import pytest
 
-from faxd.imaging import DocumentRenderError, RenderLimits, RenderWorker, render_pdf
+from imaging import DocumentRenderError, RenderLimits, RenderWorker, render_pdf
 from tests.imaging.pdfs import form, save
 
 

@@ -8,8 +8,8 @@ import os
 import sys
 import threading
 
-from faxd.imaging import RenderLimits
-from faxd.imaging.child import limit_self, send
+from imaging import RenderLimits
+from imaging.child import limit_self, send
 
 
 def crash() -> None:

@@ -1,7 +1,7 @@
 """Rendering in a child process, so a PDF that crashes or hangs PDFium cannot take the
 daemon with it.
 
-The child (`faxd.imaging.child`) is a fresh interpreter started with subprocess, not
+The child (`imaging.child`) is a fresh interpreter started with subprocess, not
 multiprocessing: multiprocessing's "spawn" re-runs the parent's ``__main__`` in the child,
 and "fork" copies a threaded daemon with whatever locks its threads held. The child sets
 hard limits on itself once its imports are done: address space (`max_memory_mb` above
@@ -35,13 +35,13 @@ from typing import IO
 import numpy as np
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
-from faxd.imaging.limits import DocumentRenderError, RenderLimits
+from imaging.limits import DocumentRenderError, RenderLimits
 
 #: Time for the child to start and import before the first page's clock starts
 #: (measured: about 0.3 s on an idle machine).
 STARTUP_SECONDS = 20.0
 
-CHILD = ("-m", "faxd.imaging.child")
+CHILD = ("-m", "imaging.child")
 FRAME = struct.Struct(">cI")
 ROWS = struct.Struct(">I")
 

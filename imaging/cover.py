@@ -26,8 +26,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from drivers.page import FaxPage, Resolution
-from faxd.imaging.render import render_single_page
-from faxd.imaging.text import winansi
+from imaging.render import render_single_page
+from imaging.text import winansi
 
 REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 

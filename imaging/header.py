@@ -24,8 +24,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
-from faxd.imaging.render import HORIZONTAL_DPI, render_single_page
-from faxd.imaging.text import winansi
+from imaging.render import HORIZONTAL_DPI, render_single_page
+from imaging.text import winansi
 
 FONT = "Helvetica"
 _SIZES = (10.0, 9.0, 8.0)  # largest first; 8 pt is the smallest that stays legible at normal

@@ -1,8 +1,8 @@
-"""The body of the render child process (see `isolate`): ``python -m faxd.imaging.child
+"""The body of the render child process (see `isolate`): ``python -m imaging.child
 PATH RESOLUTION LIMITS_JSON``, pages framed on stdout.
 
-``python -m faxd.imaging.child --serve LIMITS_JSON`` is the long-lived child of
-`faxd.imaging.worker.RenderWorker`: it reads one request a line on stdin (JSON: path,
+``python -m imaging.child --serve LIMITS_JSON`` is the long-lived child of
+`imaging.worker.RenderWorker`: it reads one request a line on stdin (JSON: path,
 resolution, limits) and answers each as the one-document child does, until stdin ends.
 """
 
@@ -18,9 +18,9 @@ from typing import BinaryIO
 import numpy as np
 
 from drivers.page import Resolution
-from faxd.imaging.isolate import FRAME, ROWS
-from faxd.imaging.limits import DocumentRenderError, RenderLimits
-from faxd.imaging.render import render_pdf
+from imaging.isolate import FRAME, ROWS
+from imaging.limits import DocumentRenderError, RenderLimits
+from imaging.render import render_pdf
 
 
 def main(argv: list[str]) -> int:

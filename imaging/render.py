@@ -42,9 +42,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
-from faxd.imaging.diagnose import refusal_reason
-from faxd.imaging.limits import DocumentRenderError, RenderLimits
-from faxd.imaging.tone import Box, halftone, is_continuous_tone, tone_boxes
+from imaging.diagnose import refusal_reason
+from imaging.limits import DocumentRenderError, RenderLimits
+from imaging.tone import Box, halftone, is_continuous_tone, tone_boxes
 
 #: Grey levels (0 black .. 255 white) below this become black.
 THRESHOLD = 128

@@ -3,7 +3,7 @@
 `render_pdf_isolated` starts a fresh Python for every document. That is the safest
 shape, but the start (interpreter, numpy, PDFium: about 0.2 s) is more than rendering a
 one- to three-page care form takes, and most faxes are such forms. `RenderWorker` keeps
-one child (``python -m faxd.imaging.child --serve``) and sends it one document after
+one child (``python -m imaging.child --serve``) and sends it one document after
 another over its stdin, pages coming back framed as before. The child renders the next
 page while the parent archives this one, so the two cores both work. Measured on the
 benchmark's form corpus (35 pages in 11 documents, render + MMR archive, best of 5, on
@@ -33,10 +33,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from drivers.page import FaxPage, Resolution
-from faxd.imaging.isolate import STARTUP_SECONDS, Refused, child_environment, receive_pages
-from faxd.imaging.limits import RenderLimits
+from imaging.isolate import STARTUP_SECONDS, Refused, child_environment, receive_pages
+from imaging.limits import RenderLimits
 
-SERVE = ("-m", "faxd.imaging.child", "--serve")
+SERVE = ("-m", "imaging.child", "--serve")
 
 
 class RenderWorker:

@@ -12,7 +12,7 @@ Files are written beside their final name and renamed into place, so a crash lea
 the old file or the new one, never half of one (the archive is evidence).
 
 `write_tiff_streaming` takes the pages as an iterable and holds one at a time, so a long
-document is archived in the memory of one page; `faxd.imaging.archive.ArchivedPages`
+document is archived in the memory of one page; `imaging.archive.ArchivedPages`
 reads it back the same way, and is what the modem is handed: what went on the line is
 the archive, pixel for pixel.
 """

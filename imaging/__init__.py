@@ -42,14 +42,14 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from faxd.imaging.archive import ArchivedPages, prune_archive
-    from faxd.imaging.cover import CoverInfo, CoverLabels, CoverTemplate, cover_sheet, cover_sheet_pdf
-    from faxd.imaging.header import HeaderInfo, header_pdf, header_rows, header_text, stamp_header
-    from faxd.imaging.isolate import render_pdf_isolated
-    from faxd.imaging.limits import DocumentRenderError, RenderLimits
-    from faxd.imaging.output import write_pdf, write_png, write_tiff, write_tiff_streaming
-    from faxd.imaging.render import THRESHOLD, place, render_pdf
-    from faxd.imaging.worker import RenderWorker
+    from imaging.archive import ArchivedPages, prune_archive
+    from imaging.cover import CoverInfo, CoverLabels, CoverTemplate, cover_sheet, cover_sheet_pdf
+    from imaging.header import HeaderInfo, header_pdf, header_rows, header_text, stamp_header
+    from imaging.isolate import render_pdf_isolated
+    from imaging.limits import DocumentRenderError, RenderLimits
+    from imaging.output import write_pdf, write_png, write_tiff, write_tiff_streaming
+    from imaging.render import THRESHOLD, place, render_pdf
+    from imaging.worker import RenderWorker
 
 
 def __getattr__(name: str) -> Any:
