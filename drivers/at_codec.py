@@ -27,6 +27,7 @@ SUB = 0x1A
 CAN = 0x18  # aborts a receive command (T.31 8.3.4: any character aborts +FRH/+FRM)
 END_OF_DATA = bytes((DLE, ETX))
 FCS_LENGTH = 2
+ADDRESS = 0xFF  # the first octet of every T.30 frame (T.30 5.3.4)
 
 
 class ResultCode(enum.Enum):
@@ -103,10 +104,16 @@ def stuff(data: bytes) -> bytes:
 
 
 class Unstuffer:
-    """Undoes DLE shielding incrementally, up to and including DLE ETX."""
+    """Undoes DLE shielding incrementally, up to and including DLE ETX.
 
-    def __init__(self) -> None:
+    ``undoubled``: the DCE does not double a data DLE (a modem bug, quirk
+    ``dle_undoubled``): a DLE followed by anything but ETX, DLE or SUB is then a data DLE
+    and the octet after it, not a control pair to drop.
+    """
+
+    def __init__(self, *, undoubled: bool = False) -> None:
         self._pending_dle = False
+        self._undoubled = undoubled
 
     def feed(self, data: bytes) -> tuple[bytes, int | None]:
         """Returns the payload in ``data`` and the index just past DLE ETX, or None if the
@@ -126,6 +133,8 @@ class Unstuffer:
                     out.append(DLE)
                 elif code == SUB:
                     out += b"\x10\x10"
+                elif self._undoubled:
+                    out += bytes((DLE, code))
                 # Any other DLE pair is a control code with no data in it: drop it.
                 continue
             j = data.find(b"\x10", i)
@@ -187,6 +196,8 @@ ReaderEvent = Result | InfoText | DataChunk | DataEnd | HdlcFrame
 class _Mode(enum.Enum):
     TEXT = "text"
     DATA = "data"
+    HDLC_START = "hdlc_start"  # after CONNECT to +FRH: before the frame's address octet
+    HDLC_LINE = "hdlc_line"  # a line (a result code) came instead of a frame
     HDLC = "hdlc"
     HDLC_RESULT = "hdlc_result"  # DLE ETX seen, waiting for OK/ERROR
 
@@ -201,28 +212,39 @@ class ModemReader:
 
     MAX_LINE = 512  # a line longer than this is noise, not a response
 
-    def __init__(self) -> None:
+    def __init__(self, *, fcs_octets: int = FCS_LENGTH, dle_undoubled: bool = False) -> None:
+        """``fcs_octets``: FCS octets a received HDLC frame carries (T.31: 2; quirk
+        ``received_fcs_octets``); ``dle_undoubled``: see ``Unstuffer``."""
+        self._fcs_octets = fcs_octets
+        self._dle_undoubled = dle_undoubled
         self._buffer = bytearray()
         self._mode = _Mode.TEXT
-        self._unstuffer = Unstuffer()
+        self._unstuffer = Unstuffer(undoubled=dle_undoubled)
         self._frame = bytearray()
         self._events: deque[ReaderEvent] = deque()
         # A line ended by CR: its LF may still come, and must not be taken for data.
         self._skip_lf = False
+        self._line_start = False  # HDLC_START: a CR or LF came, so text may follow
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
 
     def expect_hdlc(self) -> None:
-        """The next bytes are one DLE-shielded HDLC frame, then OK/ERROR."""
-        self._mode = _Mode.HDLC
-        self._unstuffer = Unstuffer()
+        """The next bytes are one DLE-shielded HDLC frame, then OK/ERROR.
+
+        Before the frame's address octet (0xFF) a DCE may pass on HDLC flags or line
+        noise, which are dropped; a CR LF there starts a result line instead of a frame
+        (``NO CARRIER``, ``+FCERROR`` after CONNECT), which comes out as a ``Result``.
+        """
+        self._mode = _Mode.HDLC_START
+        self._line_start = False
+        self._unstuffer = Unstuffer(undoubled=self._dle_undoubled)
         self._frame = bytearray()
 
     def expect_data(self) -> None:
         """The next bytes are DLE-shielded page or TCF data up to DLE ETX."""
         self._mode = _Mode.DATA
-        self._unstuffer = Unstuffer()
+        self._unstuffer = Unstuffer(undoubled=self._dle_undoubled)
 
     def next_event(self) -> ReaderEvent | None:
         """Returns the next complete event, or None when more bytes are needed."""
@@ -238,6 +260,8 @@ class ModemReader:
             if self._buffer[0] == 0x0A:
                 del self._buffer[0]
                 return True
+        if self._mode is _Mode.HDLC_START:
+            return self._hdlc_start()
         if self._mode in (_Mode.DATA, _Mode.HDLC):
             if not self._buffer:
                 return False
@@ -257,15 +281,44 @@ class ModemReader:
         line = self._take_line()
         if line is None:
             return False
+        if self._mode is _Mode.HDLC_LINE:
+            return self._hdlc_line(line)
         if not line:
             return True
         code = parse_result(line)
         if self._mode is _Mode.HDLC_RESULT and code is not None:
             self._mode = _Mode.TEXT
-            frame = bytes(self._frame[:-FCS_LENGTH]) if len(self._frame) >= FCS_LENGTH else b""
+            fcs = self._fcs_octets
+            frame = bytes(self._frame[: len(self._frame) - fcs]) if len(self._frame) >= fcs else b""
             self._events.append(HdlcFrame(frame, code))
             return True
         self._events.append(Result(code, line) if code is not None else InfoText(line))
+        return True
+
+    def _hdlc_start(self) -> bool:
+        """Before the address octet: finds where the frame (or a result line) begins."""
+        if not self._buffer:
+            return False
+        first = self._buffer[0]
+        if first == ADDRESS or first == DLE:
+            self._mode = _Mode.HDLC
+        elif first in (0x0D, 0x0A):
+            self._line_start = True
+            del self._buffer[0]
+        elif self._line_start:
+            self._mode = _Mode.HDLC_LINE
+        else:
+            del self._buffer[0]  # a flag (0x7E) or noise the DCE passed on: not the frame
+        return True
+
+    def _hdlc_line(self, line: str) -> bool:
+        """A line after CR LF where a frame was expected: a result ends the receive."""
+        code = parse_result(line)
+        if code is None:
+            self._mode = _Mode.HDLC_START  # text that is no result code: noise, keep looking
+            return True
+        self._mode = _Mode.TEXT
+        self._events.append(Result(code, line))
         return True
 
     def _take_line(self) -> str | None:

@@ -28,6 +28,7 @@ from drivers.at_codec import (
     stuff,
 )
 from drivers.port import DriverError, ModemTimeout, SerialPort
+from drivers.quirks import Class1Quirks
 from drivers.t30.frames import CONTROL_FINAL
 
 #: Once CONNECT has come, a V.21 frame of up to ~70 octets takes < 3 s (T.30 5.4.3.1, T2
@@ -37,6 +38,10 @@ FRAME_TIMEOUT = 5.0
 #: never left waiting on us between pieces (it would underrun and fill mid scan line),
 #: small enough that each write finishes well inside the port's write timeout.
 WRITE_CHUNK_SECONDS = 10
+#: After +FCERROR, NO CARRIER or ERROR in answer to +FRH=3 we pause this long before
+#: asking again (HylaFAX does the same, Class1.c++): the remote's carrier may not have
+#: started yet, or a burst of noise was taken for the wrong modulation.
+RECEIVE_RETRY_PAUSE = 0.2
 
 
 class ModemError(DriverError):
@@ -70,16 +75,22 @@ class ProtocolTrace:
 class T31Link:
     """Class 1 commands on one open port."""
 
-    def __init__(self, port: SerialPort, *, command_timeout: float = 5.0) -> None:
+    def __init__(self, port: SerialPort, *, command_timeout: float = 5.0, quirks: Class1Quirks | None = None) -> None:
         self.port = port
         self.command_timeout = command_timeout
-        self.reader = ModemReader()
+        self.quirks = quirks or Class1Quirks()
+        self.reader = self.new_reader()
         self.info: list[str] = []  # information lines of the last command
         self.trace: ProtocolTrace | None = None
 
     def _trace(self, text: str) -> None:
         if self.trace is not None:
             self.trace.line(text)
+
+    def new_reader(self) -> ModemReader:
+        """Returns a fresh reader that knows this modem's quirks."""
+        quirks = self.quirks
+        return ModemReader(fcs_octets=quirks.received_fcs_octets, dle_undoubled=quirks.dle_undoubled)
 
     # --- basic commands -------------------------------------------------------------
 
@@ -92,7 +103,7 @@ class T31Link:
         # Whatever has arrived by now answers an earlier, abandoned command (a late OK after
         # a timeout): drop it, or every later command would read its predecessor's result.
         self.port.read(0)
-        self.reader = ModemReader()
+        self.reader = self.new_reader()
         self.port.write(f"AT{text}\r".encode("ascii"))
         self._trace(f"> AT{text}")
         seconds = self.command_timeout if timeout is None else timeout
@@ -155,6 +166,11 @@ class T31Link:
         ``connected`` means the DCE already said CONNECT (after ``ATD``). Frames with a bad
         FCS are included with ``fcs_ok=False``. Returns what it has (maybe nothing) when
         ``timeout`` passes with no frame, or the carrier ends early.
+
+        ``+FCERROR``, ``NO CARRIER`` or ``ERROR`` before the first frame (in answer to
+        ``+FRH=3`` or after its CONNECT) do not end the wait: the remote's carrier has not
+        started, or noise was taken for another modulation. As HylaFAX does, we pause
+        briefly and ask again until ``timeout`` (the T.30 timer the engine gave) runs out.
         """
         frames: list[HdlcFrame] = []
         deadline = time.monotonic() + timeout
@@ -167,11 +183,20 @@ class T31Link:
                     self.abort_receive()
                     return frames
                 if result.code is not ResultCode.CONNECT:
-                    return frames  # NO CARRIER, +FCERROR, ERROR: nothing (more) to read
+                    if frames or not self._retry_pause(deadline):
+                        return frames  # after a frame: the transmission is over
+                    continue
             self.reader.expect_hdlc()
             event = self.next_event(max(deadline, time.monotonic() + FRAME_TIMEOUT))
             while isinstance(event, InfoText):
                 event = self.next_event(max(deadline, time.monotonic() + FRAME_TIMEOUT))
+            if isinstance(event, Result):
+                # A result where a frame should be (T.31 8.3.5: the carrier was lost).
+                self._trace(f"< {event.text} (after CONNECT)")
+                if frames or not self._retry_pause(deadline):
+                    return frames
+                connected = False
+                continue
             if not isinstance(event, HdlcFrame):
                 if event is None:
                     self.abort_receive()
@@ -185,6 +210,24 @@ class T31Link:
             connected = False  # T.31 8.3.5: the DTE asks again for the next frame
             deadline = max(deadline, time.monotonic() + FRAME_TIMEOUT)
 
+    def _retry_pause(self, deadline: float) -> bool:
+        """Waits ``RECEIVE_RETRY_PAUSE`` before +FRH=3 is issued again; returns False (no
+        wait) when the deadline would pass first."""
+        until = time.monotonic() + RECEIVE_RETRY_PAUSE
+        if until >= deadline:
+            return False
+        self.quiet(until)
+        return True
+
+    def quiet(self, until: float) -> None:
+        """Lets the line stay quiet until the monotonic time ``until``; whatever the DCE
+        says meanwhile answers nothing we asked and is dropped."""
+        while (remaining := until - time.monotonic()) > 0:
+            stray = self.port.read(remaining)
+            if stray:
+                self._trace(f"< (ignored while waiting) {stray!r}")
+        self.reader = self.new_reader()
+
     def send_data(self, code: int, data: bytes, *, bps: int) -> None:
         """Sends TCF or page data with ``AT+FTM=<code>`` (T.31 8.3.2).
 
@@ -192,11 +235,20 @@ class T31Link:
         Raises ``ModemError``/``ModemTimeout``.
         """
         self.expect(f"+FTM={code}", ResultCode.CONNECT)
+        if self.quirks.tm_connect_delay_ms:
+            # Some DCEs lose the first octets written right after CONNECT (quirk).
+            self.quiet(time.monotonic() + self.quirks.tm_connect_delay_ms / 1000)
         payload = stuff(data) + END_OF_DATA
         self._trace(f"> data: {len(data)} octets ({len(data) * 8 / bps:.2f} s at {bps} bit/s) <DLE><ETX>")
         chunk = bps * WRITE_CHUNK_SECONDS // 8
-        for start in range(0, len(payload), chunk):
-            self.port.write(payload[start : start + chunk])
+        # With XON/XOFF the modem paces us by DC3/DC1 only while we send data; at any
+        # other time those octets are frame data and the port must pass them on.
+        self.port.pace_output(True)
+        try:
+            for start in range(0, len(payload), chunk):
+                self.port.write(payload[start : start + chunk])
+        finally:
+            self.port.pace_output(False)
         # Without flow control all of it may sit in the DCE's buffer: allow its line time.
         line_seconds = len(data) * 8 / bps
         result = self.wait_result(time.monotonic() + self.command_timeout + 1.5 * line_seconds)
@@ -212,14 +264,23 @@ class T31Link:
         long); after sending, ``+FTS`` (stop sending and wait).
         """
         tens = max(1, math.ceil(ms / 10))
-        self.expect(f"+FRS={tens}" if after_receive else f"+FTS={tens}", ResultCode.OK)
+        if not after_receive:
+            self.expect(f"+FTS={tens}", ResultCode.OK)
+            return
+        switching = self.quirks.switching_command
+        if switching:
+            self.expect(switching.format(tens=tens), ResultCode.OK)
+        else:
+            # No +FRS on this modem (quirk): keep quiet on the host for the same time.
+            self._trace(f"  (host pause {tens * 10} ms instead of +FRS)")
+            self.quiet(time.monotonic() + tens / 100)
 
     def abort_receive(self) -> None:
         """Stops a pending +FRH/+FRM: any character aborts it, the DCE then says OK."""
         self.port.write(bytes((CAN,)))
         self._trace("> <CAN> (abort receive)")
         self.wait_result(time.monotonic() + 1.0)
-        self.reader = ModemReader()  # whatever was half-parsed belongs to the aborted receive
+        self.reader = self.new_reader()  # whatever was half-parsed belongs to the aborted receive
 
     def hang_up(self) -> None:
         """Goes on hook; best effort, a modem that is gone raises ``DriverError``."""

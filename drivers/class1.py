@@ -65,6 +65,7 @@ from drivers.modem import (
 )
 from drivers.page import Resolution
 from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
+from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
 from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
 from drivers.t30.frames import BitRate, PageCoding
@@ -114,7 +115,8 @@ class Class1Modem:
         name: str | None = None,
         command_timeout: float = 5.0,
         dial_timeout: float = 90.0,
-        rtscts: bool = True,
+        profile: ModemProfile | None = None,
+        flow_control: FlowControl | None = None,
         trace_dir: Path | None = None,
         min_bit_rate: int = 2400,
         max_page_resends: int = 2,
@@ -127,6 +129,8 @@ class Class1Modem:
         ``max_page_resends``: how often a page is sent again after RTN (then PAGE_REJECTED).
         ``ecm``: use error correction when the remote offers it; ``max_coding`` caps the
         coding (MMR needs ECM); ``ecm_frame_size`` is 256 or 64 octets.
+        ``profile``: the modem family's set-up and quirks (``drivers.quirks``; None: the
+        generic profile); ``flow_control``: None takes the profile's default.
         """
         if ecm_frame_size not in negotiation.ECM_FRAME_SIZES:
             raise ValueError(f"an ECM frame is 256 or 64 octets, not {ecm_frame_size}")
@@ -143,7 +147,8 @@ class Class1Modem:
         self.station = station
         self.command_timeout = command_timeout
         self.dial_timeout = dial_timeout  # ATD: ringing plus T0 (T.30 5.4.3.1: 60 s)
-        self.rtscts = rtscts
+        self.profile = profile or load_profile(DEFAULT_PROFILE)
+        self.flow_control = flow_control or self.profile.flow_control
         self._port: SerialPort | None = None
         self._rates: frozenset[BitRate] = frozenset(BitRate)
         self._log: structlog.typing.FilteringBoundLogger = logger.bind(modem=self.name)
@@ -223,9 +228,9 @@ class Class1Modem:
         """
         try:
             if self._port is None:
-                self._port = SerialPort(self.device, speed=self.speed, rtscts=self.rtscts)
+                self._port = SerialPort(self.device, speed=self.speed, flow_control=self.flow_control)
             self._port.discard_input()
-            link = T31Link(self._port, command_timeout=self.command_timeout)
+            link = T31Link(self._port, command_timeout=self.command_timeout, quirks=self.profile.class1)
             self._initialise(link)
             return link
         except DriverError as exc:
@@ -234,7 +239,8 @@ class Class1Modem:
             raise ModemUnavailable(f"modem {self.name} on {self.device} cannot be used: {exc}") from exc
 
     def _initialise(self, link: T31Link) -> None:
-        """ATZ, no echo, verbose results, Class 1; reads the rates the modem offers.
+        """The profile's reset, no echo and verbose results, its init commands, flow
+        control on the modem as on the port, Class 1; reads the rates the modem offers.
 
         Raises ``ModemTimeout`` if the modem stays silent, ``ModemError`` if it refuses.
         """
@@ -245,13 +251,29 @@ class Class1Modem:
             link.wait_result(time.monotonic() + WAKE_UP_SECONDS)
             if not _answers_at(link):
                 raise ModemTimeout(f"the modem did not answer AT, even after ending any data mode ({self.device})")
-        link.expect("Z", ResultCode.OK)
-        link.expect("E0V1", ResultCode.OK)
+        profile = self.profile
+        if profile.reset:
+            self._setup(link, profile.reset, "reset")
+        link.expect("E0V1", ResultCode.OK)  # the reader needs verbose result codes
+        for command in profile.init:
+            self._setup(link, command, "init")
+        flow = profile.flow_command(self.flow_control)
+        if flow:
+            self._setup(link, flow, f"{self.flow_control.value} flow control")
         link.expect("+FCLASS=1", ResultCode.OK)
         result = link.command("+FTM=?")
         if result.code is ResultCode.OK:
             offered = frozenset().union(*(parse_modulations(line) for line in link.info))
             self._rates = offered or frozenset(BitRate)
+
+    def _setup(self, link: T31Link, command: str, what: str) -> None:
+        """Sends one set-up command of the profile; a refusal names the profile to fix."""
+        result = link.command(command)
+        if result.code is not ResultCode.OK:
+            raise ModemError(
+                f"the modem answered the {what} command AT{command} with {result.text}; "
+                f"check modem profile {self.profile.name!r} ({self.profile.source})"
+            )
 
     def _hang_up(self, link: T31Link) -> None:
         try:

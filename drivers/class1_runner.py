@@ -41,7 +41,7 @@ from drivers.t30.events import (
     Silence,
     TrainingSent,
 )
-from drivers.t30.frames import FCF, MAX_BLOCK_FRAMES, FCDFrame, Frame, PageCoding, decode
+from drivers.t30.frames import FCF, MAX_BLOCK_FRAMES, EORFrame, FCDFrame, Frame, PageCoding, PPSFrame, decode
 from drivers.t30.hdlc import frame_block
 from drivers.at_link import ProtocolTrace, T31Link
 
@@ -98,6 +98,10 @@ class CallRunner:
     def execute(self, action: Action) -> Event | None:
         """Carries out one action; returns the event it yields, if any."""
         if isinstance(action, SendFrames):
+            pause = self.link.quirks.eop_pause_ms
+            if pause and any(_is_eop(frame) for frame in action.frames):
+                # Quirk: some receivers miss an EOP right after the page carrier.
+                self.link.silence(pause, after_receive=False)
             for frame in action.frames:
                 self.log.debug("t30.frame_sent", fcf=frame.fcf.name)
                 self.trace(f"T.30 sent {frame!r}")
@@ -207,6 +211,13 @@ class CallRunner:
         )
         self.last_was_receive = False
         return BlockSent(action.index, action.block, count, page_end)
+
+
+def _is_eop(frame: Frame) -> bool:
+    """Returns whether ``frame`` ends the document: EOP, or PPS/EOR carrying it."""
+    if isinstance(frame, (PPSFrame, EORFrame)):
+        return frame.post_message in (FCF.EOP, FCF.PRI_EOP)
+    return frame.fcf in (FCF.EOP, FCF.PRI_EOP)
 
 
 def _at_resolution(page: FaxPage, *, fine: bool) -> npt.NDArray[np.bool_]:

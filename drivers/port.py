@@ -11,6 +11,7 @@ import time
 
 import serial
 
+from drivers.quirks import FlowControl
 from faxerrors import FaxError
 
 
@@ -29,17 +30,31 @@ class ModemTimeout(DriverError):
 class SerialPort:
     """A serial port with monotonic-clock timeouts."""
 
-    def __init__(self, device: str, *, speed: int = 115200, rtscts: bool = True, write_timeout: float = 60.0) -> None:
-        """Opens ``device``. ``rtscts`` enables hardware flow control, which a Class 1 modem
-        uses to pace page data; a pty ignores it. A write blocked longer than
-        ``write_timeout`` (CTS held off by a wedged modem) fails instead of hanging.
+    def __init__(
+        self,
+        device: str,
+        *,
+        speed: int = 115200,
+        flow_control: FlowControl = FlowControl.RTSCTS,
+        write_timeout: float = 60.0,
+    ) -> None:
+        """Opens ``device``. ``flow_control`` is how the modem paces page data: RTS/CTS
+        (a pty ignores it), XON/XOFF (turned on only while data is sent: see
+        ``pace_output``) or none. A write blocked longer than ``write_timeout`` (CTS or
+        XOFF held by a wedged modem) fails instead of hanging.
 
         Raises ``PortError`` if the device cannot be opened.
         """
         self.device = device
+        self.flow_control = flow_control
         try:
             self._serial = serial.serial_for_url(
-                device, baudrate=speed, rtscts=rtscts, timeout=0, write_timeout=write_timeout
+                device,
+                baudrate=speed,
+                rtscts=flow_control is FlowControl.RTSCTS,
+                xonxoff=False,
+                timeout=0,
+                write_timeout=write_timeout,
             )
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PortError(f"cannot open modem port {device}: {exc}") from exc
@@ -81,6 +96,21 @@ class SerialPort:
             self._serial.write(data)
         except (serial.SerialException, OSError) as exc:
             raise PortError(f"writing modem port {self.device} failed: {exc}") from exc
+
+    def pace_output(self, on: bool) -> None:
+        """With XON/XOFF flow control: lets the modem's DC3/DC1 stop and restart our
+        writes (``on``) or passes them on as data again. Received HDLC frames and page
+        data may hold 0x11/0x13 octets, so the port honours them only while we send
+        data (as HylaFAX switches its tty). Nothing to do for RTS/CTS or none.
+
+        Raises ``PortError`` if the device went away.
+        """
+        if self.flow_control is not FlowControl.XONXOFF:
+            return
+        try:
+            self._serial.xonxoff = on
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise PortError(f"setting XON/XOFF on modem port {self.device} failed: {exc}") from exc
 
     def discard_input(self) -> None:
         """Drops bytes a previous user of the port left unread."""

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from faxerrors import FaxError
 from drivers.modem import StationCheck
+from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, ProfileError, apply, load_profile
 from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
 from routing.message_types import MessageType
 from routing.numbers import DialRule
@@ -60,6 +61,9 @@ class ModemConfig:
     ecm: bool = True  # use error correction (and MMR) when the remote offers it
     min_bit_rate: int = 2400  # training fallback gives up below this
     max_page_resends: int = 2  # a page the remote rejects (RTN) is sent again this often
+    # The modem family's set-up and quirks (drivers/profiles/README.md); None: "generic".
+    profile: ModemProfile | None = None
+    flow_control: FlowControl | None = None  # None: the profile's default
 
     @property
     def simulated(self) -> bool:
@@ -290,6 +294,7 @@ class _Reader:
         if csi is not None and not isinstance(csi, str):
             raise self.fail(f"{key}.simulator_csi", "must be a string")
         profiles = self.path_value(raw, f"{key}.simulator_profiles") if "simulator_profiles" in raw else None
+        profile = self.modem_profile(raw, key)
         return ModemConfig(
             name=name,
             device=device,
@@ -302,4 +307,19 @@ class _Reader:
             ecm=self.flag(raw, f"{key}.ecm", True),
             min_bit_rate=int(self.number(raw, f"{key}.min_bit_rate", 2400, minimum=2400)),
             max_page_resends=int(self.number(raw, f"{key}.max_page_resends", 2)),
+            profile=profile,
+            flow_control=self.choice(raw, f"{key}.flow_control", FlowControl, profile.flow_control),
         )
+
+    def modem_profile(self, raw: Mapping[str, Any], key: str) -> ModemProfile:
+        """The [[modem]]'s profile (``profile``, looked up in ``profile_dir`` first) with
+        its own ``init``, ``reset``, ``flow_commands`` and ``[modem.quirks]`` laid over."""
+        site = self.path_value(raw, f"{key}.profile_dir") if "profile_dir" in raw else None
+        overrides: dict[str, Any] = {name: raw[name] for name in ("init", "reset", "flow_commands") if name in raw}
+        if "quirks" in raw:
+            overrides["class1"] = dict(self.table(raw, f"{key}.quirks").items())
+        try:
+            profile = load_profile(self.string(raw, f"{key}.profile", DEFAULT_PROFILE), site)
+            return apply(profile, overrides, source=f"{self.path} [{key}]")
+        except ProfileError as exc:
+            raise self.fail(f"{key}.profile", str(exc)) from None

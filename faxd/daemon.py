@@ -136,7 +136,8 @@ class Daemon:
         station = Station(tsi=self.config.station.tsi, header_name=self.config.station.header_name)
         trace = self.config.state / "trace" / modem.name if modem.trace else None
         return Class1Modem(device, speed=modem.speed, station=station, name=modem.name, trace_dir=trace,
-                           ecm=modem.ecm, min_bit_rate=modem.min_bit_rate, max_page_resends=modem.max_page_resends)
+                           ecm=modem.ecm, min_bit_rate=modem.min_bit_rate, max_page_resends=modem.max_page_resends,
+                           profile=modem.profile, flow_control=modem.flow_control)
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from drivers.at_codec import END_OF_DATA, Unstuffer, stuff
 from drivers.port import SerialPort
+from drivers.quirks import FlowControl
 
 RESULTS = ("OK", "CONNECT", "ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "+FCERROR")
 
@@ -37,7 +38,7 @@ class ScriptedHost:
     """A Class 1 host on a pty, one command at a time."""
 
     def __init__(self, path: str, *, timeout: float = 5.0) -> None:
-        self.port = SerialPort(path, rtscts=False)
+        self.port = SerialPort(path, flow_control=FlowControl.NONE)
         self.timeout = timeout
         self._buffer = bytearray()
 

@@ -8,6 +8,7 @@ import numpy as np
 import structlog
 
 from drivers.class1_runner import CallRunner
+from drivers.quirks import Class1Quirks
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.t4 import Coding, decode_page
 from drivers.t30.events import BlockSent, SendBlock
@@ -20,6 +21,7 @@ class _RecordingLink:
     """Stands in for T31Link: keeps what ``send_data`` was given."""
 
     sent: list[tuple[int, bytes, int]] = field(default_factory=list)
+    quirks: Class1Quirks = field(default_factory=Class1Quirks)
 
     def send_data(self, code: int, data: bytes, *, bps: int) -> None:
         self.sent.append((code, data, bps))

@@ -21,6 +21,7 @@ from drivers.class1_runner import CallRunner
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
 from drivers.page import FaxPage, Resolution
 from drivers.port import SerialPort
+from drivers.quirks import Class1Quirks, FlowControl
 from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import CallAnswered, CallOutcome, FramesReceived
@@ -138,7 +139,7 @@ def test_dial_string_refuses_commands() -> None:
 def test_host_aborting_a_call_leaves_the_simulator_ready(simulator: SimulatedModem, class1: Class1Modem) -> None:
     """A host that dials and then drops the port mid-call: the call is recorded, the next works."""
     assert simulator.path is not None
-    port = SerialPort(simulator.path, rtscts=False)
+    port = SerialPort(simulator.path, flow_control=FlowControl.NONE)
     port.write(b"ATE0\rATDT0406280499\r")
     _read_until(port, b"CONNECT")
     port.close()
@@ -156,7 +157,7 @@ def test_host_killed_mid_page_leaves_the_simulator_ready(simulator: SimulatedMod
     """A host killed while sending page data leaves the modem in data mode; the next call
     ends that mode (DLE ETX) and goes through."""
     assert simulator.path is not None
-    port = SerialPort(simulator.path, rtscts=False)
+    port = SerialPort(simulator.path, flow_control=FlowControl.NONE)
     port.write(b"ATE0\rATDT0406280499\r")
     _read_until(port, b"CONNECT")
     port.write(b"AT+FTM=96\r")
@@ -208,6 +209,8 @@ def test_silent_modem_is_unavailable() -> None:
 
 class _DeadLink:
     """A T31Link stand-in whose HDLC transmit fails (silence still works)."""
+
+    quirks = Class1Quirks()
 
     def send_frames(self, frames: object) -> None:
         raise ModemError("ERROR to AT+FTH=3")
