@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faxerrors import FaxError
+from faxd.audit import AuditError
+from faxd.audit.cli import print_verification, run_verify
+from faxd.audit.cli import register as register_audit
+from faxd.audit.wiring import reading_chain
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.store import Store
 from spool.claim import sidecar_of, write_atomically
@@ -61,7 +65,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _store(config: Config) -> Store | None:
-    return Store(config.database, config.state) if config.database.exists() else None
+    return Store(config.database, reading_chain(config)) if config.database.exists() else None
 
 
 def _print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
@@ -77,18 +81,9 @@ def _print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
 
 def cmd_log(args: argparse.Namespace) -> int:
     config = _config(args)
+    if args.verify:  # the older spelling of `faxctl audit verify`
+        return print_verification(run_verify(config), False)
     store = _store(config)
-    if args.verify:
-        if store is None:
-            raise CliError(f"no database at {config.database}: the daemon has not run with this configuration")
-        result = store.verify_log()
-        if result.intact:
-            print(f"confirmation log intact: {result.entries} entries, chain and MACs verified")
-            return 0
-        print(f"confirmation log NOT intact ({result.entries} entries):")
-        for problem in result.problems:
-            print(f"  {problem}")
-        return 3
     entries = store.confirmation_log() if store else []
     if args.json:
         json.dump(entries, sys.stdout, indent=2, ensure_ascii=False)
@@ -380,17 +375,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, help="1 = real line pace, 0 = no line delays")
     p.add_argument("--profiles", help="TOML/JSON file: the remote fax machine and its faults per dialled number")
     p.set_defaults(func=cmd_modem_simulate)
+    register_audit(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "handler"):  # commands that take the loaded configuration
+            return int(args.handler(args, _config(args)))
         return int(args.func(args))
     except (ConfigError, SetupError) as exc:
         print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
         return 2
-    except CliError as exc:
+    except (CliError, AuditError) as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from faxerrors import FaxError
 from drivers.modem import StationCheck
@@ -89,6 +90,31 @@ class LimitsConfig:
     max_pages: int = 200
 
 
+class NoOutagePolicy(enum.StrEnum):
+    """What happens to a document dropped while no outage is declared."""
+
+    HOLD = "hold"  # kept, not sent, shown in status, alarm.no_outage_declared; sent once an outage starts
+    SEND = "send"  # sent as during an outage
+    REFUSE = "refuse"  # quarantined with the reason
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """Where the confirmation log's keys and its published head live: never in the
+    state folder, so whoever can write the database can neither re-sign nor roll back."""
+
+    signing_key: Path = Path("/etc/faxd/audit-signing.key")  # the daemon's user only
+    public_key: Path = Path("/etc/faxd/audit-public.pem")  # for auditors
+    head_file: Path | None = Path("/var/log/faxd/audit-head")  # append-only; the auditors' group reads it
+    checkpoint_every: int = 100  # the head also goes to the journal every this many entries
+
+
+@dataclass(frozen=True, slots=True)
+class OutageConfig:
+    when_not_declared: NoOutagePolicy = NoOutagePolicy.HOLD
+    timezone: str = "Europe/Stockholm"  # the routine's dates (SIP date, discharge date) are local dates
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     source: Path
@@ -103,6 +129,8 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     log_format: str = "logfmt"  # or "json"
     archive_retention_days: int = 365  # page images of each attempt; 0 keeps them for ever
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    outage: OutageConfig = field(default_factory=OutageConfig)
 
     @property
     def database(self) -> Path:
@@ -251,10 +279,11 @@ class _Reader:
                 known = ", ".join(t.code for t in MessageType)
                 raise self.fail(f"priorities.{code}", f"is not a message type code; known: {known}")
             priorities[message_type] = int(self.number({code: value}, f"priorities.{code}", 0))
+        state = self.path_value(paths, "paths.state")
         return Config(
             source=self.path,
             spool=self.path_value(paths, "paths.spool"),
-            state=self.path_value(paths, "paths.state"),
+            state=state,
             directory=self.path_value(paths, "paths.directory"),
             station=StationConfig(
                 tsi=tsi,
@@ -278,6 +307,33 @@ class _Reader:
             ),
             log_format=log_format,
             archive_retention_days=int(self.number(archive, "archive.retention_days", 365)),
+            audit=self.audit(self.table(raw, "audit", required=False), state),
+            outage=self.outage(self.table(raw, "outage", required=False)),
+        )
+
+    def audit(self, raw: Mapping[str, Any], state: Path) -> AuditConfig:
+        default = AuditConfig()
+        signing = self.path_value(raw, "audit.signing_key") if "signing_key" in raw else default.signing_key
+        public = self.path_value(raw, "audit.public_key") if "public_key" in raw else default.public_key
+        head = self.path_value(raw, "audit.head_file") if "head_file" in raw else default.head_file
+        for key, path in (("audit.signing_key", signing), ("audit.head_file", head)):
+            if path is not None and path.resolve().is_relative_to(state.resolve()):
+                # Whoever can write the state folder must not be able to re-sign or roll back the log.
+                raise self.fail(key, f"{path} must be outside the state folder {state}")
+        return AuditConfig(
+            signing_key=signing, public_key=public, head_file=head,
+            checkpoint_every=int(self.number(raw, "audit.checkpoint_every", 100, minimum=1)),
+        )
+
+    def outage(self, raw: Mapping[str, Any]) -> OutageConfig:
+        zone = self.string(raw, "outage.timezone", "Europe/Stockholm")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail("outage.timezone", f"{zone!r} is not a known time zone") from None
+        return OutageConfig(
+            when_not_declared=self.choice(raw, "outage.when_not_declared", NoOutagePolicy, NoOutagePolicy.HOLD),
+            timezone=zone,
         )
 
     def modem(self, raw: Any, index: int) -> ModemConfig:

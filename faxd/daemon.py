@@ -22,6 +22,7 @@ from drivers.class1 import Class1Modem
 from drivers.modem import FaxModem, Station
 from drivers.simulator import SimulatedModem, load_profiles
 from drivers.simulator.profiles import ProfileError
+from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig
 from imaging import prune_archive
 from faxd.intake import Intake
@@ -96,7 +97,8 @@ class Daemon:
         self.folders = SpoolFolders(config.spool)
         self.folders.create()
         config.state.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.database, config.state)
+        # The signing key first: without it nothing may be recorded, so nothing may start.
+        self.store = Store(config.database, signing_chain(config))
         self.directory = DirectoryHolder(config.directory)
         self.work = WorkSignal()
         self.stopping = threading.Event()

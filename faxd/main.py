@@ -7,6 +7,7 @@ import sys
 
 import structlog
 
+from faxd.audit import AuditError
 from faxd.config import ConfigError, config_path, load_config
 from faxd.logs import configure
 from routing.errors import DirectoryInvalid
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         daemon = Daemon(config)
         return daemon.run()
-    except ConfigError as exc:
+    except (ConfigError, AuditError) as exc:
         print(f"faxd: {exc}", file=sys.stderr)
         return 2
     except DirectoryInvalid as exc:

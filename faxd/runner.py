@@ -228,7 +228,7 @@ class ModemRunner(threading.Thread):
             attempt_id, job,
             AttemptEnd(outcome=result.outcome.value, reason=reason, remote_id=result.remote_id,
                        pages_sent=result.pages_sent, pages_confirmed=result.pages_confirmed,
-                       bit_rate=result.bit_rate),
+                       bit_rate=result.bit_rate, coding=result.coding, ecm=result.ecm),
             job_state=decision.state, next_attempt=decision.next_attempt,
         )
         event = {"confirmed": "job.sent", "queued": "job.retry_scheduled", "failed": "job.failed"}[decision.state]

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export FAXD_CONFIG=examples/faxd.toml
 bin=.venv/bin
 mkdir -p var
+# The log's key pair is made once, on purpose (a missing key is an error, never a new key).
+[ -f var/keys/audit-signing.key ] || "$bin/faxctl" audit keygen
 "$bin/faxd" 2> >(tee -a var/faxd.log >&2) &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM

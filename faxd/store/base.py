@@ -14,10 +14,12 @@ from faxd.store import schema
 
 
 class Database:
-    def __init__(self, path: Path, state_dir: Path | None = None) -> None:
+    def __init__(self, path: Path, chain: audit.Chain | None = None) -> None:
+        """``chain`` signs the log's entries; without one the store can be read but any
+        write that logs raises AuditError (an auditor's faxctl has no signing key)."""
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._key = audit.load_key(state_dir or path.parent)
+        self.chain = chain or audit.Chain(None, None)
         self._local = threading.local()
         schema.create(self._conn())
 
@@ -37,14 +39,24 @@ class Database:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
+            self.chain.rolled_back()
             raise
         conn.execute("COMMIT")
+        self.chain.committed()
 
     def _audit(self, conn: sqlite3.Connection, at: str, event: str, **kw: Any) -> None:
-        audit.append(conn, self._key, at, event, **kw)
+        self.chain.append(conn, at, event, **kw)
 
-    def verify_log(self) -> audit.Verification:
-        return audit.verify(self._conn(), self._key)
+    def verify_log(self, verifier: audit.Verifier | None = None) -> audit.Verification:
+        """Verify with ``verifier`` (default: the public half of this store's signing key)
+        against the heads in the chain's head file."""
+        if verifier is None:
+            if self.chain.signer is None:
+                raise audit.AuditError("no public key given to verify the log with")
+            verifier = self.chain.signer.verifier()
+        head = self.chain.head
+        heads = head.read()[0] if head else []
+        return audit.verify(self._conn(), verifier, heads, head_expected=head is not None)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

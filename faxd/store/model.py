@@ -101,3 +101,5 @@ class AttemptEnd:
     pages_sent: int
     pages_confirmed: int
     bit_rate: int | None
+    coding: str | None = None  # "MH", "MR", "MMR" as negotiated (DCS)
+    ecm: bool | None = None

@@ -69,12 +69,13 @@ class QueueStore(Database):
                 at,
                 "document.routed",
                 document_id=document_id,
+                # No file name in the log: a care system may name files after the patient.
                 data={
                     "sha256": sha256,
-                    "original_name": original_name,
                     "message_type": message_type,
                     "sender": sender,
                     "reference": reference,
+                    "event_date": event_date,
                     "pages": pages,
                     "directory_version": directory_version,
                     "recipients": [j.recipient for j in jobs],
@@ -109,9 +110,12 @@ class QueueStore(Database):
                     job_id=job_id,
                     data={
                         "recipient": job.recipient,
+                        "recipient_name": job.recipient_name,
                         "number": job.number,
                         "roles": job.roles,
                         "rule": job.rule,
+                        "priority": job.priority,
+                        "directory_version": directory_version,
                     },
                 )
                 ids.append(job_id)
@@ -134,7 +138,6 @@ class QueueStore(Database):
                 document_id=document_id,
                 data={
                     "sha256": sha256,
-                    "original_name": original_name,
                     "reason": reason,
                 },
             )
@@ -280,6 +283,9 @@ class QueueStore(Database):
                     "pages_sent": end.pages_sent,
                     "pages_confirmed": end.pages_confirmed,
                     "job_state": job_state,
+                    "bit_rate": end.bit_rate,
+                    "coding": end.coding,
+                    "ecm": end.ecm,
                 },
             )
             self._settle_document(conn, job.document_id, at)
@@ -314,16 +320,20 @@ class QueueStore(Database):
         """Put a job its runner could not finish back in the queue, closing an attempt it
         left open, without counting the try."""
         at = iso(now_utc())
+        reason = "the runner failed during the attempt; queued again"
         with self.transaction() as conn:
+            cut_off = [r[0] for r in conn.execute("SELECT id FROM attempts WHERE job_id = ? AND ended IS NULL",
+                                                  (job.id,))]
             conn.execute(
                 "UPDATE attempts SET ended = ?, outcome = 'interrupted', reason = ? WHERE job_id = ? AND ended IS NULL",
-                (at, "the runner failed during the attempt; queued again", job.id),
+                (at, reason, job.id),
             )
             conn.execute(
                 "UPDATE jobs SET state = ?, next_attempt = ?, updated = ? WHERE id = ? AND state = ?",
                 (JobState.QUEUED, at, at, job.id, JobState.ACTIVE),
             )
-            self._audit(conn, at, "job.released", document_id=job.document_id, job_id=job.id)
+            self._audit(conn, at, "job.released", document_id=job.document_id, job_id=job.id,
+                        data={"attempts": cut_off, "reason": reason})
 
     def recover_interrupted(self, now: datetime) -> int:
         """After a crash: close attempts left open and put their jobs back in the queue."""
@@ -336,7 +346,8 @@ class QueueStore(Database):
                     "UPDATE attempts SET ended = ?, outcome = ?, reason = ? WHERE id = ?",
                     (at, "interrupted", reason, attempt_id),
                 )
-                self._audit(conn, at, "attempt.interrupted", job_id=job_id, data={"attempt": attempt_id})
+                self._audit(conn, at, "attempt.interrupted", job_id=job_id,
+                            data={"attempt": attempt_id, "reason": reason})
             active = conn.execute(
                 "UPDATE jobs SET state = ?, next_attempt = ?, updated = ? WHERE state = ?",
                 (JobState.QUEUED, at, at, JobState.ACTIVE),

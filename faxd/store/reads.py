@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from faxd import audit
 from faxd.store.base import Database
 from faxd.store.model import DocumentState
 
@@ -12,7 +13,12 @@ class Reads(Database):
     # -- reading, for faxctl -----------------------------------------------------------
 
     def confirmation_log(self) -> list[dict[str, Any]]:
-        """Every attempt, oldest first, in the shape of ``faxctl log --json``."""
+        """Every attempt, oldest first, in the shape of ``faxctl log --json``: replayed from
+        the signed log, so what it shows is what verification covers."""
+        return audit.replay(audit.entries(self._conn())).confirmation_log()
+
+    def attempts_table(self) -> list[dict[str, Any]]:
+        """The queue's working copy of the attempts (not covered by the signatures)."""
         rows = (
             self._conn()
             .execute(

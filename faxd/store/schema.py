@@ -97,6 +97,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    audit.migrate(conn)
 
 
 def connect(path: Path) -> sqlite3.Connection:

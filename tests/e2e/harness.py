@@ -28,6 +28,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from routing.directory import Directory, UnitKind
+from tests.faxd.keys import audit_config, ensure_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -174,6 +175,9 @@ max_attempts = 3
 delay_seconds = 0.2
 busy_delay_seconds = 0.2
 no_answer_delay_seconds = 0.2
+{audit_config(self.root)}
+[outage]
+when_not_declared = "send"
 [[modem]]
 name = "m0"
 device = "{self.device}"
@@ -199,6 +203,7 @@ class = "1"
 
     def start_daemon(self) -> Child:
         self.write_config()
+        ensure_keys(self.root)
         self.daemon = Child([str(BIN / "faxd"), "--config", str(self.config)])
         self.children.append(self.daemon)
         self.daemon.wait_for(r"daemon\.ready", timeout=60)

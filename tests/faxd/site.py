@@ -14,12 +14,14 @@ from reportlab.pdfgen import canvas
 
 from drivers.fake import FakeModem
 from drivers.modem import CallResult, FaxModem
+from faxd.audit.wiring import signing_chain
 from faxd.config import load_config
 from faxd.daemon import DirectoryHolder
 from faxd.intake import Intake
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import Store
 from spool.folders import SpoolFolders
+from tests.faxd.keys import audit_config, ensure_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 WARD = "sus-lund-avd-12"
@@ -42,12 +44,14 @@ class Site:
             '[paths]\nspool = "spool"\nstate = "state"\ndirectory = "directory.csv"\n'
             '[station]\ntsi = "+46 40 628 04 00"\nheader_name = "Test"\ncallback = "040-628 04 00"\n'
             f"[retry]\nmax_attempts = {max_attempts}\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
+            + audit_config(tmp_path) + '[outage]\nwhen_not_declared = "send"\n'
             '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
         )
         self.config = load_config(config_file)
         self.folders = SpoolFolders(self.config.spool)
         self.folders.create()
-        self.store = Store(self.config.database, self.config.state)
+        ensure_keys(tmp_path)
+        self.store = Store(self.config.database, signing_chain(self.config))
         self.directory = DirectoryHolder(self.directory_file)
         self.intake = Intake(self.config, self.store, self.folders, self.directory.current)
         self.modem = FakeModem(script=script)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from faxd.store import AttemptEnd, DocumentState, JobState, NewJob, Store, now_utc
+from tests.faxd.keys import signing_chain
 
 
 def add_document(store: Store, recipients: tuple[str, ...] = ("kommun-malmo", "vc-lund")) -> list[str]:
@@ -20,8 +21,8 @@ def add_document(store: Store, recipients: tuple[str, ...] = ("kommun-malmo", "v
 
 def test_jobs_survive_reopening_and_are_claimed_once(tmp_path: Path) -> None:
     """A queued job is still there after reopening, and two claims never get the same job."""
-    ids = add_document(Store(tmp_path / "db.sqlite3"))
-    store = Store(tmp_path / "db.sqlite3")
+    ids = add_document(Store(tmp_path / "db.sqlite3", signing_chain(tmp_path)))
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     first = store.claim_next_job("m1", now_utc())
     second = store.claim_next_job("m2", now_utc())
     assert first is not None and second is not None
@@ -31,7 +32,7 @@ def test_jobs_survive_reopening_and_are_claimed_once(tmp_path: Path) -> None:
 
 def test_interrupted_attempt_is_closed_and_job_queued_again(tmp_path: Path) -> None:
     """After a crash mid-call the attempt is recorded as interrupted and the job is claimable again."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store, ("kommun-malmo",))
     job = store.claim_next_job("m1", now_utc())
     assert job is not None
@@ -45,7 +46,7 @@ def test_interrupted_attempt_is_closed_and_job_queued_again(tmp_path: Path) -> N
 
 def test_document_is_done_only_when_every_job_is_confirmed(tmp_path: Path) -> None:
     """A document with one confirmed and one failed job needs follow-up."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store)
     for state in (JobState.CONFIRMED, JobState.FAILED):
         job = store.claim_next_job("m1", now_utc())
@@ -58,7 +59,7 @@ def test_document_is_done_only_when_every_job_is_confirmed(tmp_path: Path) -> No
 
 def test_retry_waits_until_its_time(tmp_path: Path) -> None:
     """A job sent back to the queue with a later time is not due before then."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store, ("kommun-malmo",))
     job = store.claim_next_job("m1", now_utc())
     assert job is not None
@@ -72,7 +73,7 @@ def test_retry_waits_until_its_time(tmp_path: Path) -> None:
 
 def test_log_chain_detects_an_edited_entry(tmp_path: Path) -> None:
     """Changing any recorded field afterwards is reported by verification."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store)
     assert store.verify_log().intact
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
@@ -84,7 +85,7 @@ def test_log_chain_detects_an_edited_entry(tmp_path: Path) -> None:
 
 def test_log_chain_detects_a_deleted_entry(tmp_path: Path) -> None:
     """Removing an entry from the middle breaks the chain."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store)
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
         conn.execute("DELETE FROM audit WHERE seq = 2")
@@ -93,7 +94,7 @@ def test_log_chain_detects_a_deleted_entry(tmp_path: Path) -> None:
 
 def test_claimed_job_carries_each_column_in_its_field(tmp_path: Path) -> None:
     """The claimed Job is read by column name: every field holds what was stored for it."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     (job_id,) = add_document(store, ("vc-lund",))
     job = store.claim_next_job("m1", now_utc())
     assert job is not None

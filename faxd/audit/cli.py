@@ -1,0 +1,110 @@
+"""``faxctl audit ...``: keys, verification (and exports and the report).
+
+Verification opens the database read-only and needs only the public key, so an
+auditor can run it with a copy of the database, the head file and the public key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from faxd.audit import head as head_module
+from faxd.audit.keys import AuditError, generate
+from faxd.audit.verify import Verification, verify
+from faxd.audit.wiring import head_file, verifier
+from faxd.config import Config
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """The database for reading only; a clear AuditError if it is missing or unreadable."""
+    if not path.exists():
+        raise AuditError(f"no database at {path}: the daemon has not run with this configuration")
+    try:
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        except sqlite3.OperationalError:
+            if Path(f"{path}-wal").exists():
+                raise
+            # A copy of a WAL database without its -shm file (an auditor's copy) cannot be
+            # opened read-only the usual way; with no -wal beside it, nothing is missed.
+            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, timeout=30)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot read the database {path}: {exc} (is your user in the auditors' group?)") from None
+    return conn
+
+
+def run_verify(config: Config, public_key: str | None = None, checkpoints: str | None = None) -> Verification:
+    key = verifier(config, Path(public_key) if public_key else None)
+    heads: list[head_module.Head] = []
+    notes: list[str] = []
+    published = head_file(config)
+    if published is not None:
+        try:
+            heads, notes = published.read()
+        except PermissionError:
+            raise AuditError(f"cannot read the published head {published.path}: permission denied") from None
+    if checkpoints:
+        try:
+            heads += list(head_module.read_checkpoints(Path(checkpoints)))
+        except OSError as exc:
+            raise AuditError(f"cannot read {checkpoints}: {exc.strerror}") from None
+    conn = open_read_only(config.database)
+    try:
+        return verify(conn, key, heads, head_expected=published is not None)
+    finally:
+        conn.close()
+
+
+def print_verification(result: Verification, as_json: bool) -> int:
+    """Print the result; returns the exit status (0 intact, 3 not intact)."""
+    if as_json:
+        json.dump(result.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0 if result.intact else 3
+    if result.intact:
+        print(
+            f"confirmation log intact: {result.entries} entries, signatures and chain verified; "
+            f"published head: entry {result.head_seq}"
+        )
+        return 0
+    first = result.breaks[0]
+    where = f"entry {first.seq}" if first.seq is not None else "the log"
+    print(f"confirmation log NOT intact ({result.entries} entries, published head: entry {result.head_seq})")
+    print(f"first break at {where}: {first.kind.value}: {first.detail}")
+    for problem in result.breaks[1:]:
+        print(f"  also: {problem.kind.value}: {problem.detail}")
+    return 3
+
+
+def cmd_verify(args: argparse.Namespace, config: Config) -> int:
+    return print_verification(run_verify(config, args.public_key, args.checkpoints), args.json)
+
+
+def cmd_keygen(args: argparse.Namespace, config: Config) -> int:
+    key = generate(config.audit.signing_key, config.audit.public_key)
+    print(f"signing key {config.audit.signing_key} (keep it readable by the daemon's user only)")
+    print(f"public key  {config.audit.public_key} (fingerprint {key.fingerprint}; give it to the auditors)")
+    return 0
+
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``faxctl audit ...``; each parser's ``handler`` takes (args, config)."""
+    audit = sub.add_parser("audit", help="the confirmation log for auditors: keys, verify, export, report")
+    commands = audit.add_subparsers(dest="audit_command", required=True)
+    p = commands.add_parser("verify", help="check the signed chain, the published head and the queue's tables")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--public-key", help="the gateway's public key (default: audit.public_key)")
+    p.add_argument("--checkpoints", help="a journal export with audit.checkpoint lines to compare as well")
+    p.set_defaults(handler=cmd_verify)
+    p = commands.add_parser("keygen", help="create the log's Ed25519 key pair once (refuses to replace one)")
+    p.set_defaults(handler=cmd_keygen)
