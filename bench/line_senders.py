@@ -33,7 +33,7 @@ from faxd.prepare import prepare
 from routing.directory import Directory
 from routing.errors import RoutingError
 from routing.numbers import dial_string
-from spool.claim import sidecar_of
+from spool.queue import sidecar_of
 from tests.interop.spandsp_peer import SpandspPeer
 
 EFAX_TOOLS = ("gs", "efix", "efax")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from faxd import liveness
 from faxerrors import FaxError
 from faxd.audit import AuditError
 from faxd.audit.cli import print_verification, run_verify
@@ -22,7 +23,7 @@ from faxd.audit.cli import register as register_audit
 from faxd.audit.wiring import reading_chain
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.store import Store
-from spool.claim import sidecar_of, write_atomically
+from spool.queue import sidecar_of, write_atomically
 from spool.folders import SpoolFolders
 
 if TYPE_CHECKING:
@@ -105,20 +106,35 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
     store = _store(config)
     jobs = store.jobs() if store else []
+    daemon = liveness.check(config.state)
+    modems = store.modems() if store else []
+    if not daemon.answering:
+        # What the database says was true while the daemon ran; shown as is it would lie.
+        for job in jobs:
+            if job["state"] == "active":
+                job["state"] = "interrupted"
+                job["reason"] = f"the daemon is {daemon.summary}; queued again at its next start"
+        for modem in modems:
+            modem["state"] = "unknown"
+            modem["detail"] = f"the daemon is {daemon.summary}"
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job["state"]] = counts.get(job["state"], 0) + 1
     status: dict[str, Any] = {
+        "daemon": {"state": "running" if daemon.answering else ("not answering" if daemon.running else "not running"),
+                   "summary": daemon.summary, "pid": daemon.pid, "heartbeat_age_seconds": daemon.heartbeat_age_seconds,
+                   "storage_alarm": daemon.storage},
         "jobs": counts,
-        "open_jobs": [j for j in jobs if j["state"] in ("queued", "active")],
+        "open_jobs": [j for j in jobs if j["state"] in ("queued", "active", "interrupted")],
         "failed_jobs": [j for j in jobs if j["state"] == "failed"],
         "quarantined": store.quarantined() if store else [],
-        "modems": store.modems() if store else [],
+        "modems": modems,
     }
     if args.json:
         json.dump(status, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
+    print(f"daemon: {daemon.summary}")
     print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     print("\nmodems:")
     _print_table([(m["name"], m["device"], m["state"], m["detail"], m["updated"][:19]) for m in status["modems"]],

@@ -25,21 +25,30 @@ from drivers.simulator.profiles import ProfileError
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig
 from imaging import prune_archive
-from faxd.intake import Intake
+from faxd.intake import Intake, StorageUnavailable
+from faxd.liveness import HEARTBEAT_SECONDS, DaemonLock
 from faxd.redact import allow_numbers
 from faxd.runner import ModemRunner, WorkSignal
-from faxd.store import DocumentState, Store, now_utc
+from faxd.store import Store, now_utc
 from faxd.systemd import notify
 from routing.directory import Directory, dial_string
 from routing.errors import DirectoryInvalid
-from spool.claim import file_away
+from spool import queue as spool_queue
 from spool.folders import SpoolFolders
-from spool.watcher import SpoolWatcher
+from spool.watcher import SpoolWatcher, scan
 
 log = structlog.get_logger("faxd.daemon")
 
 RUNNER_STOP_SECONDS = 120.0
 PRUNE_INTERVAL_SECONDS = 3600.0
+# The safety net under inotify: watchers miss events on queue overflow, on some file
+# systems and across restarts, so incoming/ is read again this often.
+RESCAN_SECONDS = 30.0
+# A file the rescan finds is taken only when it has not changed for this long: a writer
+# that writes in place (against the spool's rule) is then most likely done.
+RESCAN_SETTLE_SECONDS = 2.0
+# While the disk is full or read-only, how often to look whether it takes writes again.
+STORAGE_RETRY_SECONDS = 10.0
 
 
 class DirectoryHolder:
@@ -97,6 +106,9 @@ class Daemon:
         self.folders = SpoolFolders(config.spool)
         self.folders.create()
         config.state.mkdir(parents=True, exist_ok=True)
+        # The lock before anything touches the queue: one daemon per state.
+        self.lock = DaemonLock(config.state)
+        self.lock.acquire()
         # The signing key first: without it nothing may be recorded, so nothing may start.
         self.store = Store(config.database, signing_chain(config))
         self.directory = DirectoryHolder(config.directory)
@@ -107,6 +119,7 @@ class Daemon:
         self.simulators: list[SimulatedModem] = []
         self.runners: list[ModemRunner] = []
         self._reload_requested = threading.Event()
+        self.storage_trouble: str | None = None  # set while the disk is full or read-only
 
     # -- modems --------------------------------------------------------------------
 
@@ -153,11 +166,11 @@ class Daemon:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
-        recovered = self.store.recover_interrupted(now_utc())
-        found = self.intake.recover()
-        self._file_finished_documents()
-        if recovered or found:
-            log.info("daemon.recovered", interrupted_jobs=recovered, unrecorded_documents=found)
+        swept = spool_queue.sweep_temporaries((self.folders.work, self.folders.quarantine, self.folders.done,
+                                               self.folders.failed, self.config.state / "archive"))
+        if swept:
+            log.info("spool.temporaries_removed", files=len(swept))
+        self._recover(at_start=True)
         for modem in self.config.modems:
             device = self._device_for(modem)
             runner = ModemRunner(
@@ -186,33 +199,106 @@ class Daemon:
             for simulator in self.simulators:
                 simulator.stop()
             log.info("daemon.stopped")
+            self.lock.release()
         return 0
 
+    def _recover(self, *, at_start: bool = False) -> bool:
+        """Re-queue interrupted jobs and look at every document in work/. Returns whether the
+        storage took it; if not, the alarm is raised and the documents wait."""
+        try:
+            interrupted = self.store.recover_interrupted(now_utc()) if at_start else 0
+            found = self.intake.recover()
+        except Exception as exc:  # supervisor boundary: the daemon must start, even on a full disk
+            trouble = exc.reason if isinstance(exc, StorageUnavailable) else spool_queue.storage_trouble(exc)
+            if trouble is None:
+                raise
+            self._storage_failed(trouble)
+            return False
+        if interrupted or found.processed or found.filed or found.set_aside:
+            log.info("daemon.recovered", interrupted_jobs=interrupted, unrecorded_documents=found.processed,
+                     filed=found.filed, set_aside=found.set_aside)
+        return True
+
+    def _storage_failed(self, trouble: str) -> None:
+        if self.storage_trouble is None:
+            # One alarm per episode, not one per file: the operator needs to act once.
+            log.error("alarm.storage", reason=trouble)
+        self.storage_trouble = trouble
+        self.lock.heartbeat(storage=trouble)
+
+    def _storage_back(self) -> bool:
+        """Whether spool, state and database take writes again (a small write to each)."""
+        try:
+            for folder in (self.folders.work, self.config.state):
+                probe = folder / ".faxd-probe"
+                spool_queue.write_atomically(probe, b"probe\n")
+                probe.unlink()
+            self.store.probe_write()
+        except Exception as exc:  # supervisor boundary: still failing, or failing otherwise
+            trouble = spool_queue.storage_trouble(exc)
+            if trouble is None:
+                log.exception("storage.probe_failed")
+                trouble = f"{type(exc).__name__}: {exc}"
+            self.storage_trouble = trouble
+            return False
+        return True
+
     def _intake_loop(self) -> None:
-        next_prune = time.monotonic()
+        now = time.monotonic()
+        next_prune = now
+        next_rescan = now + RESCAN_SECONDS
+        next_storage_check = now
         while not self.stopping.is_set():
-            if time.monotonic() >= next_prune:
+            self.lock.heartbeat(storage=self.storage_trouble)
+            now = time.monotonic()
+            if self.storage_trouble is not None and now >= next_storage_check:
+                next_storage_check = now + STORAGE_RETRY_SECONDS
+                if self._storage_back():
+                    log.warning("alarm.storage_cleared", was=self.storage_trouble)
+                    self.storage_trouble = None
+                    self.lock.heartbeat()
+                    if self._recover():
+                        next_rescan = now  # take what waited in incoming/ at once
+                        self.work.notify()
+            if self.storage_trouble is None and now >= next_prune:
                 self._housekeeping()
-                next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+                next_prune = now + PRUNE_INTERVAL_SECONDS
+            if self.storage_trouble is None and now >= next_rescan:
+                next_rescan = now + RESCAN_SECONDS
+                self._rescan()
             try:
-                path = self.arrivals.get(timeout=PRUNE_INTERVAL_SECONDS)
+                path = self.arrivals.get(timeout=HEARTBEAT_SECONDS)
             except queue.Empty:
                 continue
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.directory.reload()
-            if path == Path() or self.stopping.is_set():
-                continue
+            if path == Path() or self.stopping.is_set() or self.storage_trouble is not None:
+                continue  # while storage is failing, files wait in incoming/ for the rescan
             try:
                 self.intake.take(path)
+            except StorageUnavailable as exc:
+                self._storage_failed(exc.reason)
+                next_storage_check = time.monotonic() + STORAGE_RETRY_SECONDS
             except Exception:  # supervisor boundary: the daemon stays up; the file stays in work/
                 log.exception("intake.crashed")
 
-    def _housekeeping(self) -> None:
-        """Hourly: retention, and a second chance for documents left in work/ when an
-        intake failed (e.g. a full disk) rather than only at the next start."""
+    def _rescan(self) -> None:
+        """Offer what is in incoming/ and has settled (the safety net under inotify)."""
         try:
-            self.intake.recover()
+            found = scan(self.folders.incoming, settled_for=RESCAN_SETTLE_SECONDS)
+        except OSError:
+            log.exception("spool.rescan_failed")
+            return
+        if found:
+            log.info("spool.rescan_found", files=len(found))
+        for path in found:
+            self.arrivals.put(path)
+
+    def _housekeeping(self) -> None:
+        """Hourly: retention, and a second chance for documents left in work/."""
+        try:
+            self._recover()
             self._prune_archive()
         except Exception:  # supervisor boundary: try again at the next tick
             log.exception("housekeeping.failed")
@@ -225,11 +311,3 @@ class Daemon:
         removed = prune_archive(folder, keep_days=days, now=now_utc())
         if removed:
             log.info("archive.pruned", files=removed, retention_days=days)
-
-    def _file_finished_documents(self) -> None:
-        """Documents whose jobs all ended but which a crash left in work/."""
-        for document_id, state in self.store.document_states().items():
-            path = self.folders.work / f"{document_id}.pdf"
-            if state in (DocumentState.DONE, DocumentState.FOLLOW_UP) and path.exists():
-                folder = self.folders.done if state == DocumentState.DONE else self.folders.failed
-                self.store.set_document_path(document_id, file_away(folder, path))

@@ -1,9 +1,11 @@
 """From a file in the spool to routed jobs in the queue, or to quarantine with a reason.
 
-The order matters for "nothing is lost": the file is claimed (renamed into work/)
-before anything else, and it leaves work/ only after the database says what became of
-it. A crash in between leaves a file in work/ that ``recover`` finds and processes
-again at the next start.
+The order matters for "nothing is lost" (the argument is in ``spool.queue``): the file
+is claimed (renamed into work/) before anything else, and it leaves work/ only after
+the database says what became of it. A crash in between leaves a file in work/ that
+``recover`` finds and processes again. Recovery takes each file on its own: one that
+fails is set aside with its reason and the rest continue; storage trouble (a full or
+read-only disk) stops it without touching any document, until the storage is back.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from pathlib import Path
 import structlog
 
 from faxd.config import Config
-from faxd.store import NewJob, Store
+from faxerrors import FaxError
+from faxd.store import DocumentState, NewJob, Store
 from routing.directory import Directory
 from routing.metadata import DocumentMeta
 from routing.errors import RoutingError
 from routing.rules import Route, route
-from spool import claim as spool_claim
+from spool import queue
 from spool.inspection import DocumentFacts, DocumentRejected, inspect
 from spool.folders import SpoolFolders
 
@@ -53,6 +56,60 @@ class IntakeResult:
     quarantine_reason: str | None = None
 
 
+class StorageUnavailable(FaxError):
+    """The spool or the state cannot take writes (full, read-only, failing disk).
+
+    Nothing was lost or set aside: the document waits in incoming/ or work/ until
+    the storage takes writes again. ``reason`` says which storage and why.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Recovery:
+    """What one pass over work/ did."""
+
+    processed: int = 0
+    filed: int = 0
+    set_aside: int = 0
+
+
+DESTINATIONS = {
+    DocumentState.DONE: queue.Destination.DONE,
+    DocumentState.FOLLOW_UP: queue.Destination.FAILED,
+    DocumentState.QUARANTINED: queue.Destination.QUARANTINE,
+}
+
+
+def file_finished(store: Store, folders: SpoolFolders, document_id: str) -> Path | None:
+    """File a document whose outcome is recorded, if it is finished and still in work/.
+
+    The one place that decides where a finished document goes (``spool.queue.file_document``
+    moves it). Returns its new path, or None if it is not finished or not in work/.
+    """
+    row = store.document(document_id)
+    path = folders.work / f"{document_id}.pdf"
+    if row is None or row["state"] not in DESTINATIONS or not path.exists():
+        return None
+    state = DocumentState(row["state"])
+    destination = DESTINATIONS[state]
+    if destination is queue.Destination.QUARANTINE:
+        # The database already names the path it gets (recorded before the move).
+        target = queue.file_document(
+            folders, path, destination, target=Path(row["path"]),
+            reason=queue.reason_text(original_name=row["original_name"], document_id=document_id,
+                                     sha256=row["sha256"], reason=row["reason"] or "set aside"),
+        )
+    else:
+        target = queue.file_document(folders, path, destination)
+        store.set_document_path(document_id, target)
+    log.info(f"document.{state.value}_filed", document_id=document_id, folder=destination.value)
+    return target
+
+
 class Intake:
     def __init__(
         self,
@@ -69,14 +126,38 @@ class Intake:
         self.on_jobs = on_jobs
 
     def take(self, path: Path) -> IntakeResult | None:
-        """Claim a file from incoming/ and process it. None if another claim got it first."""
-        claimed = spool_claim.claim(self.folders, path)
+        """Claim a file from incoming/ and process it. None if another claim got it first.
+
+        Raises StorageUnavailable when the disk cannot take writes (the file then waits
+        in work/ for ``recover``); any other failure sets the document aside with a reason.
+        """
+        try:
+            claimed = queue.claim(self.folders, path)
+        except OSError as exc:
+            raise self._storage(exc) from exc
         if claimed is None:
             return None
         log.info("spool.document_claimed", document_id=claimed.document_id, bytes=claimed.size)
-        return self.process(claimed)
+        return self._guarded(claimed)
 
-    def process(self, claimed: spool_claim.Claimed) -> IntakeResult:
+    def _storage(self, exc: BaseException) -> BaseException:
+        trouble = queue.storage_trouble(exc)
+        return StorageUnavailable(trouble) if trouble else exc
+
+    def _guarded(self, claimed: queue.Claimed) -> IntakeResult:
+        """Process one document; a failure that is not the storage's sets it aside."""
+        try:
+            return self.process(claimed)
+        except Exception as exc:  # supervisor boundary for one document
+            trouble = queue.storage_trouble(exc)
+            if trouble:
+                raise StorageUnavailable(trouble) from exc
+            log.exception("intake.document_failed", document_id=claimed.document_id)
+            return self._quarantine(
+                claimed, f"it could not be processed ({type(exc).__name__}); set aside so the others can go on;"
+                " the journal has the details")
+
+    def process(self, claimed: queue.Claimed) -> IntakeResult:
         directory = self.directory()
         try:
             routed = route_document(claimed.path, claimed.sidecar, self.config, directory)
@@ -118,8 +199,11 @@ class Intake:
         self.on_jobs()
         return IntakeResult(claimed.document_id, tuple(job_ids))
 
-    def _quarantine(self, claimed: spool_claim.Claimed, reason: str) -> IntakeResult:
-        target = spool_claim.quarantine(self.folders, claimed, reason)
+    def _quarantine(self, claimed: queue.Claimed, reason: str) -> IntakeResult:
+        # Recorded first, with the path it will have: a crash before the move leaves a
+        # recorded quarantined document in work/, which recovery files (never one on
+        # disk that the database and faxctl do not know).
+        target = queue.quarantine_target(self.folders, claimed.document_id, claimed.original_name)
         self.store.add_quarantined_document(
             document_id=claimed.document_id,
             sha256=claimed.sha256,
@@ -129,17 +213,49 @@ class Intake:
         )
         # The reason goes to the journal: it names fields and limits, never form content.
         log.warning("document.quarantined", document_id=claimed.document_id, reason=reason)
+        file_finished(self.store, self.folders, claimed.document_id)
         return IntakeResult(claimed.document_id, quarantine_reason=reason)
 
-    def recover(self) -> int:
-        """At start-up: process files left in work/ by a crash before they were recorded."""
+    def recover(self) -> Recovery:
+        """Look at each document in work/ on its own (at start-up, and when storage is back).
+
+        Unrecorded documents (a crash before their commit) are processed again, after the
+        poison guard counted them; recorded finished ones are filed. Raises
+        StorageUnavailable, leaving the rest in work/, when the disk cannot take writes.
+        """
         known = self.store.document_states()
-        count = 0
-        for path in sorted(self.folders.work.glob("*.pdf")):
+        report = Recovery()
+        for path in queue.in_work(self.folders):
             document_id = path.name.removesuffix(".pdf")
-            if document_id in known:
-                continue
-            log.warning("spool.document_recovered", document_id=document_id)
-            self.process(spool_claim.reclaim(path))
-            count += 1
-        return count
+            try:
+                if document_id not in known:
+                    self._recover_one(path, report)
+                elif known[document_id] != DocumentState.ROUTED:
+                    if file_finished(self.store, self.folders, document_id) is not None:
+                        report.filed += 1
+            except StorageUnavailable:
+                raise
+            except Exception as exc:  # supervisor boundary: one file never stops the rest
+                trouble = queue.storage_trouble(exc)
+                if trouble:
+                    raise StorageUnavailable(trouble) from exc
+                log.exception("spool.recovery_failed", document_id=document_id)
+        return report
+
+    def _recover_one(self, path: Path, report: Recovery) -> None:
+        count = queue.note_recovery(path)
+        claimed = queue.describe(path)
+        if count > queue.POISON_LIMIT:
+            reason = (f"it was recovered {count - 1} times without finishing (processing it stopped the daemon"
+                      " each time); set aside so the others can go on")
+            log.error("alarm.poison_document", document_id=claimed.document_id, recoveries=count - 1)
+            self._quarantine(claimed, reason)
+            report.set_aside += 1
+            return
+        log.warning("spool.document_recovered", document_id=claimed.document_id, recoveries=count)
+        result = self._guarded(claimed)
+        queue.forget_recovery(path)
+        if result.quarantine_reason is None:
+            report.processed += 1
+        else:
+            report.set_aside += 1

@@ -9,6 +9,7 @@ import structlog
 
 from faxd.audit import AuditError
 from faxd.config import ConfigError, config_path, load_config
+from faxd.liveness import AlreadyRunning
 from faxd.logs import configure
 from routing.errors import DirectoryInvalid
 
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         structlog.get_logger("faxd").error("directory.invalid", path=str(config.directory), reason=str(exc))
         print(f"faxd: the fax directory {config.directory} is not valid:\n{exc}", file=sys.stderr)
         return 2
+    except AlreadyRunning as exc:
+        print(f"faxd: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"faxd: cannot start: {exc}", file=sys.stderr)
         return 1

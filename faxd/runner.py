@@ -18,11 +18,11 @@ import structlog
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from faxd.config import Config, ModemConfig
 from imaging import DocumentRenderError, RenderWorker
+from faxd.intake import file_finished
 from faxd.prepare import prepare
 from faxd.retry import decide
-from faxd.store import AttemptEnd, DocumentState, Job, JobState, Store, now_utc
+from faxd.store import AttemptEnd, Job, JobState, Store, now_utc
 from routing.directory import Directory, dial_string
-from spool.claim import file_away
 from spool.folders import SpoolFolders
 
 log = structlog.get_logger("faxd.runner")
@@ -248,13 +248,7 @@ class ModemRunner(threading.Thread):
         self._file_document(job)
 
     def _file_document(self, job: Job) -> None:
-        state = self.store.document_finished(job.document_id)
-        if state not in (DocumentState.DONE, DocumentState.FOLLOW_UP) or not job.document_path.exists():
-            return
-        folder = self.folders.done if state is DocumentState.DONE else self.folders.failed
-        target = file_away(folder, job.document_path)
-        self.store.set_document_path(job.document_id, target)
-        log.info(f"document.{state.value}", document_id=job.document_id)
+        file_finished(self.store, self.folders, job.document_id)
 
 
 def archive_path(state: Path, job_id: str, sent_at: datetime) -> Path:

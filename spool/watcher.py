@@ -1,20 +1,32 @@
-"""Noticing complete files in ``incoming/``: inotify through watchdog, plus a scan at start.
+"""Noticing complete files in ``incoming/``: inotify through watchdog, plus scans.
 
-A file counts as complete when it was closed after writing (IN_CLOSE_WRITE) or renamed
-into the folder (IN_MOVED_TO); a bare "created" event is ignored because the writer
-may still be writing. The start-up scan takes whatever arrived while the daemon was
-down. Both only announce paths: claiming (``spool.claim``) decides who gets a file.
+A file counts as complete when it was closed after writing (IN_CLOSE_WRITE), renamed
+within the folder or moved in from another folder (IN_MOVED_TO, with or without a
+matching IN_MOVED_FROM: watchdog's full events report both as moves), or hard-linked
+in (IN_CREATE of a file that already has another link). A bare "created" event of a
+new file is ignored because the writer may still be writing; its close follows. The
+start-up scan takes whatever arrived while the daemon was down, and the daemon rescans
+periodically as a safety net. All only announce paths: claiming (``spool.queue``)
+decides who gets a file.
 """
 
 from __future__ import annotations
 
+import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from watchdog.events import FileClosedEvent, FileMovedEvent, FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
+from watchdog.events import (
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers.inotify import InotifyObserver
 
-from spool.claim import is_candidate
+from spool.queue import is_candidate
 
 
 class _Handler(FileSystemEventHandler):
@@ -39,8 +51,21 @@ class _Handler(FileSystemEventHandler):
             self._offer(event.src_path)
 
     def on_moved(self, event: FileSystemEvent) -> None:
-        if isinstance(event, FileMovedEvent) and not event.is_directory:
+        # With full events a move in from an unwatched folder is a move with no source.
+        if isinstance(event, FileMovedEvent) and not event.is_directory and event.dest_path:
             self._offer(event.dest_path)
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        # A hard link is complete the moment it appears and brings no close event; a new
+        # file (one link) is still being written and is taken at its close instead.
+        if isinstance(event, FileCreatedEvent) and not event.is_directory:
+            raw = event.src_path
+            try:
+                links = Path(raw.decode() if isinstance(raw, bytes) else raw).stat().st_nlink
+            except OSError:
+                return
+            if links > 1:
+                self._offer(raw)
 
 
 class SpoolWatcher:
@@ -49,7 +74,7 @@ class SpoolWatcher:
     def __init__(self, folder: Path, announce: Callable[[Path], None]) -> None:
         self.folder = folder.resolve()
         self.announce = announce
-        self._observer = Observer()
+        self._observer = InotifyObserver(generate_full_events=True)
         self._observer.schedule(_Handler(self.folder, announce), str(self.folder), recursive=False)
 
     def start(self) -> None:
@@ -64,8 +89,17 @@ class SpoolWatcher:
         self._observer.join(timeout=5)
 
 
-def scan(folder: Path) -> list[Path]:
-    """Candidates already in the folder, oldest first."""
-    found = [p for p in folder.iterdir() if p.is_file() and is_candidate(p)]
-    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+def scan(folder: Path, settled_for: float = 0.0) -> list[Path]:
+    """Candidates in the folder, oldest first; with ``settled_for``, only those not
+    changed for that many seconds (a periodic rescan must not take a file mid-write)."""
+    limit = time.time() - settled_for
+    found: list[tuple[int, str, Path]] = []
+    for path in folder.iterdir():
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            continue  # claimed meanwhile
+        if stat.S_ISREG(st.st_mode) and is_candidate(path) and (settled_for <= 0 or st.st_mtime <= limit):
+            found.append((st.st_mtime_ns, path.name, path))
+    return [path for _, _, path in sorted(found)]
 

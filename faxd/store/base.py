@@ -37,11 +37,14 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # Also when COMMIT itself failed (a full disk): SQLite then keeps the
+            # transaction open, and every later BEGIN on this connection would fail.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             self.chain.rolled_back()
             raise
-        conn.execute("COMMIT")
         self.chain.committed()
 
     def _audit(self, conn: sqlite3.Connection, at: str, event: str, **kw: Any) -> None:

@@ -372,3 +372,9 @@ class QueueStore(Database):
                 " detail=excluded.detail, updated=excluded.updated",
                 (name, device, state, detail, iso(now_utc())),
             )
+
+    def probe_write(self) -> None:
+        """A small real write: raises when the
+        database cannot take writes, e.g. on a full or read-only disk."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)", (iso(now_utc()),))

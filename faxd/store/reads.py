@@ -90,6 +90,17 @@ class Reads(Database):
         )
         return [dict(zip(("document_id", "original_name", "received", "reason", "path"), r, strict=True)) for r in rows]
 
+    def document(self, document_id: str) -> dict[str, Any] | None:
+        """One document's row (state, path, reason, names), or None if it is not recorded."""
+        cur = self._conn().execute(
+            "SELECT id, sha256, original_name, path, received, state, reason FROM documents WHERE id = ?",
+            (document_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "sha256", "original_name", "path", "received", "state", "reason"), row, strict=True))
+
     def modems(self) -> list[dict[str, Any]]:
         rows = self._conn().execute("SELECT name, device, state, detail, updated FROM modems ORDER BY name")
         return [dict(zip(("name", "device", "state", "detail", "updated"), r, strict=True)) for r in rows]

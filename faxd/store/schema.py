@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS attempts (
     outcome TEXT,
     reason TEXT
 );
+-- One row the daemon writes to learn whether the database takes writes again.
+CREATE TABLE IF NOT EXISTS probe (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS modems (
     name TEXT PRIMARY KEY,
     device TEXT NOT NULL,

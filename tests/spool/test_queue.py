@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from spool.claim import claim, is_candidate, quarantine
+from spool.queue import claim, is_candidate, quarantine
 from spool.folders import SpoolFolders
 
 
