@@ -97,7 +97,7 @@ def test_a_document_that_kills_the_daemon_is_set_aside_after_the_poison_limit(
             site.intake.recover()
     with capture_logs() as logs:
         report = site.intake.recover()
-    assert (report.processed, report.set_aside) == (1, 1)
+    assert report.set_aside == 1  # the good one was routed in whichever pass reached it first
     alarms = [e for e in logs if e["event"] == "alarm.poison_document"]
     assert alarms and alarms[0]["recoveries"] == queue.POISON_LIMIT
     (quarantined,) = site.store.quarantined()
