@@ -32,8 +32,10 @@ station_mismatch       station check ``strict``: the CSI (or no CSI) is not the 
                        station; DCN before page 1, the reason names expected and seen
 remote_disconnected    the remote sent DCN, or asked for an operator (PIN/PIP); pages
                        confirmed so far stand (``pages_confirmed``)
-page_rejected          RTN for the same page more than ``max_page_resends`` times, or an
-                       ECM block still incomplete after CTC at the lowest rate (EOR/ERR)
+page_rejected          RTN for the same page more than ``max_page_resends`` times (each
+                       resend one rate lower), or an ECM block still incomplete after CTC at
+                       the lowest rate (EOR/ERR: the call carries on, the page and those
+                       after it are not counted as confirmed)
 protocol_error         the remote broke T.30, or a command got no valid response after
                        3 tries (T4), or stayed not ready (RNR) beyond T5
 modem_error            the modem refused a command or stopped answering mid-call
@@ -300,6 +302,8 @@ class Class1Modem:
             local_id=self.station.tsi,
             page_count=len(request.pages),
             fine=any(page.resolution is Resolution.FINE for page in request.pages),
+            superfine=any(page.resolution is Resolution.SUPERFINE for page in request.pages),
+            page_length_mm=max(page.length_mm for page in request.pages),
             expected_remote_id=request.expected_remote_id,
             rates=self._rates,
             station_check=request.station_check,
@@ -308,10 +312,12 @@ class Class1Modem:
             ecm=self.ecm if request.ecm is None else request.ecm and self.ecm,
             max_coding=self.max_coding,
             ecm_frame_size=self.ecm_frame_size,
+            start_bit_rate=request.start_bit_rate,
         )
         runner = CallRunner(link, request.pages, on_page_confirmed, self._log, link.trace)
         final = runner.run(engine)
         settings = engine.settings
+        line = engine.line_memory
         return CallResult(
             outcome=Outcome(final.outcome.value),
             reason=final.reason,
@@ -322,6 +328,9 @@ class Class1Modem:
             warnings=engine.warnings,
             ecm=settings.ecm if settings is not None else None,
             coding=settings.coding.value if settings is not None else None,
+            trained_bps=line.trained_bps,
+            rtn_bps=line.rtn_bps,
+            ecm_trouble=line.ecm_trouble,
         )
 
 

@@ -9,6 +9,7 @@ and ECM blocks, until the engine says ``Disconnect``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -66,7 +67,7 @@ class CallRunner:
         self.log = log
         self.connected = True  # after ATD's CONNECT the DCE is receiving HDLC already
         self.last_was_receive = True
-        self._coded: dict[tuple[int, PageCoding, bool, int], bytes] = {}
+        self._coded: dict[tuple[int, PageCoding, bool, bool, int], bytes] = {}
 
     def trace(self, text: str) -> None:
         """Writes a line to the call's protocol trace, if there is one."""
@@ -78,7 +79,8 @@ class CallRunner:
         (``CallAnswered`` unless a test starts mid-call)."""
         event: Event = first or CallAnswered()
         while True:
-            actions = engine.handle(event)
+            # The engine measures T1 and T5 with the time the event happened.
+            actions = engine.handle(event, now=time.monotonic())
             ending = next((action for action in actions if isinstance(action, Disconnect)), None)
             next_event: Event | None = None
             try:
@@ -162,17 +164,18 @@ class CallRunner:
         each line filled to the minimum scan time (T.4 4.1.3), RTC at the end.
         """
         min_bits = action.bit_rate.bps * action.min_scan_ms // 1000  # SpanDSP t30.c
-        return self.coded(action.index, action.coding, fine=action.fine, min_bits=min_bits)
+        return self.coded(action.index, action.coding, fine=action.fine, superfine=action.superfine, min_bits=min_bits)
 
-    def coded(self, index: int, coding: PageCoding, *, fine: bool, min_bits: int) -> bytes:
+    def coded(self, index: int, coding: PageCoding, *, fine: bool, min_bits: int, superfine: bool = False) -> bytes:
         """Returns page ``index`` coded (and keeps it: ECM resends and RTN use it again).
 
-        MR uses K = 4 at fine and 2 at normal resolution (T.4 4.2.1.3.4).
+        MR uses K = 8 at superfine, 4 at fine and 2 at normal resolution (T.4 4.2.1.3.4).
         """
-        key = (index, coding, fine, min_bits)
+        key = (index, coding, fine, superfine, min_bits)
         if key not in self._coded:
-            pixels = _at_resolution(self.pages[index], fine=fine)
-            k = 4 if fine else 2
+            target = Resolution.SUPERFINE if superfine else Resolution.FINE if fine else Resolution.NORMAL
+            pixels = _at_resolution(self.pages[index], target)
+            k = 8 if superfine else 4 if fine else 2
             self._coded[key] = encode_page(pixels, _CODINGS[coding], k=k, min_bits_per_line=min_bits)
         return self._coded[key]
 
@@ -182,7 +185,7 @@ class CallRunner:
 
         No fill in ECM: the scan line time does not apply (T.30 Table 2 note).
         """
-        data = self.coded(action.index, action.coding, fine=action.fine, min_bits=0)
+        data = self.coded(action.index, action.coding, fine=action.fine, superfine=action.superfine, min_bits=0)
         size = action.frame_size
         total = max(1, -(-len(data) // size))
         first = action.block * MAX_BLOCK_FRAMES
@@ -220,13 +223,20 @@ def _is_eop(frame: Frame) -> bool:
     return frame.fcf in (FCF.EOP, FCF.PRI_EOP)
 
 
-def _at_resolution(page: FaxPage, *, fine: bool) -> npt.NDArray[np.bool_]:
-    """Returns the page's rows at the resolution the DCS announced."""
-    if fine and page.resolution is Resolution.NORMAL:
-        return np.repeat(page.pixels, 2, axis=0)  # each 3.85 l/mm row twice
-    if not fine and page.resolution is Resolution.FINE:
-        return page.pixels[::2]  # the remote cannot print fine: every other row
+def _at_resolution(page: FaxPage, target: Resolution) -> npt.NDArray[np.bool_]:
+    """Returns the page's rows at the resolution the DCS announced: each row repeated
+    when the remote gets more lines per mm than the page has, every 2nd/4th row when
+    it gets fewer (the remote cannot print more)."""
+    have = _STEPS[page.resolution]
+    want = _STEPS[target]
+    if want > have:
+        return np.repeat(page.pixels, 2 ** (want - have), axis=0)
+    if want < have:
+        return page.pixels[:: 2 ** (have - want)]
     return page.pixels
+
+
+_STEPS = {Resolution.NORMAL: 0, Resolution.FINE: 1, Resolution.SUPERFINE: 2}
 
 
 __all__ = ["CallRunner"]

@@ -53,6 +53,7 @@ class CallRequest:
     expected_remote_id: str | None = None  # CSI the directory expects, if it knows one
     station_check: StationCheck = StationCheck.STRICT
     ecm: bool | None = None  # False: never use ECM on this call; None: the modem's setting
+    start_bit_rate: int | None = None  # train first at or below this (per-destination memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,10 @@ class CallResult:
     ecm: bool | None = None  # whether error correction (T.30 Annex A) was used; None before DCS
     coding: str | None = None  # "MH", "MR" or "MMR"; None before DCS
     trace_path: Path | None = None  # the protocol trace of this call, if the driver wrote one
+    # What the line took, for the per-destination memory (faxd/line_memory.py):
+    trained_bps: int | None = None  # the fastest rate that got CFR
+    rtn_bps: int | None = None  # the rate a page got RTN at
+    ecm_trouble: bool = False  # ECM blocks needed CTC or EOR
 
     @property
     def confirmed(self) -> bool:

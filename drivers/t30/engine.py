@@ -4,7 +4,7 @@ The engine never touches a port or a clock. A driver creates one per call, feeds
 and executes the actions it returns (see ``drivers.t30.events`` for the contract)::
 
     engine = T30Sender(local_id="+46 40 628 04 00", page_count=len(pages))
-    actions = engine.handle(CallAnswered())
+    actions = engine.handle(CallAnswered(), now=time.monotonic())
     # ... execute actions; feed back the event the last one yields; repeat until Disconnect.
 
 The transitions themselves live in ``drivers.t30.state``.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from drivers.t30.errors import LocalProtocolError
-from drivers.t30.events import Action, CallOutcome, Event
+from drivers.t30.events import Action, CallOutcome, Event, LineMemory
 from drivers.t30.frames import IDENTITY_LENGTH, BitRate, DCSFrame, PageCoding
 from drivers.t30.negotiation import ECM_FRAME_SIZES, StationCheck
 from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, Policy, Session, State
@@ -30,6 +30,8 @@ class T30Sender:
         local_id: str,
         page_count: int,
         fine: bool = True,
+        superfine: bool = False,
+        page_length_mm: float = 297.0,
         expected_remote_id: str | None = None,
         rates: Iterable[BitRate] = tuple(BitRate),
         station_check: StationCheck = StationCheck.STRICT,
@@ -38,6 +40,8 @@ class T30Sender:
         ecm: bool = True,
         max_coding: PageCoding = PageCoding.MMR,
         ecm_frame_size: int = 256,
+        step_down_on_rtp: bool = False,
+        start_bit_rate: int | None = None,
     ) -> None:
         """``local_id`` is our TSI; ``rates`` are the rates our modem supports.
 
@@ -46,6 +50,11 @@ class T30Sender:
         lowest rate FTT fallback may reach; ``max_page_resends`` how often a page is sent
         again after RTN. ``ecm`` allows error correction when the remote offers it,
         ``max_coding`` caps the page coding (MMR needs ECM), ``ecm_frame_size`` is 256 or 64.
+        ``step_down_on_rtp``: RTP lowers the rate like RTN does; ``start_bit_rate``: train
+        first at or below this rate (what the remote took last time).
+
+        ``fine``/``superfine``: our pages have 7.7 / 15.4 lines/mm (each used only if the
+        DIS offers it); ``page_length_mm``: the longest page, for the DCS length.
 
         Raises ``ValueError`` for a TSI longer than 20 characters, no pages or an
         impossible option.
@@ -62,6 +71,8 @@ class T30Sender:
             local_id=local_id,
             page_count=page_count,
             fine=fine,
+            superfine=superfine,
+            page_length_mm=page_length_mm,
             expected_remote_id=expected_remote_id,
             rates=frozenset(rates),
             policy=Policy(
@@ -71,6 +82,8 @@ class T30Sender:
                 ecm=ecm,
                 max_coding=max_coding,
                 ecm_frame_size=ecm_frame_size,
+                step_down_on_rtp=step_down_on_rtp,
+                start_bps=start_bit_rate,
             ),
         )
 
@@ -109,12 +122,30 @@ class T30Sender:
         """Things a person should know although the call went on (station check ``warn``)."""
         return tuple(self._session.warnings)
 
-    def handle(self, event: Event) -> list[Action]:
+    @property
+    def line_memory(self) -> LineMemory:
+        """What this call showed about the remote's line, for the next call to it."""
+        session = self._session
+        settings = session.settings
+        return LineMemory(
+            trained_bps=session.trained.bps if session.trained is not None else None,
+            rtn_bps=session.rtn_rate.bps if session.rtn_rate is not None else None,
+            ecm_trouble=session.ecm_trouble,
+            ecm=settings.ecm if settings is not None else None,
+        )
+
+    def handle(self, event: Event, now: float | None = None) -> list[Action]:
         """Returns the actions to execute for ``event``, in order.
+
+        ``now`` is the driver's monotonic time in seconds when the event happened; the
+        T.30 timers (T1 from the answer, T5 from the first RNR) are measured with it.
+        Without it the engine's clock stands still (tests that step by hand).
 
         Raises ``LocalProtocolError`` (and moves to ``State.FAILED``) if the event cannot
         happen in the current state: that is a driver bug, not a line fault.
         """
+        if now is not None:
+            self._session.now = now
         state = self._session.state
         handler = SENDER_TRANSITIONS.get((state, type(event)))
         if handler is None:

@@ -140,7 +140,8 @@ class SendPage:
     bit_rate: BitRate
     coding: PageCoding
     min_scan_ms: int  # each coded line lasts at least this long (T.4 4.1.3 fill)
-    fine: bool  # vertical resolution the DCS announced
+    fine: bool  # vertical resolution the DCS announced: 7.7 lines/mm
+    superfine: bool = False  # ... or 15.4 lines/mm
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class SendBlock:
     frame_size: int
     fine: bool
     long_training: bool = False
+    superfine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,18 @@ class Disconnect:
 
     outcome: CallOutcome
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineMemory:
+    """What one call showed about a remote's line (``T30Sender.line_memory``): the
+    fastest rate that got CFR, the rate a page got RTN at, whether ECM needed CTC/EOR.
+    The driver keeps it per number so the next call starts where the line works."""
+
+    trained_bps: int | None = None
+    rtn_bps: int | None = None
+    ecm_trouble: bool = False
+    ecm: bool | None = None
 
 
 Action = SendFrames | ReceiveFrames | SendTraining | SendPage | SendBlock | Silence | ConfirmPage | Disconnect

@@ -197,7 +197,32 @@ class DISFrame(Frame):
     lengths: LengthCapability = LengthCapability.A4_B4
     scan_time: ScanTime = ScanTime.MS_20
     ecm: bool = False  # bit 27
+    ecm_frame_64: bool = False  # bit 28: prefers 64-octet ECM frames (HylaFAX honours it)
     mmr: bool = False  # bit 31: T.6 coding
+    # Extension octets (bits 33 on, read while each octet's extend bit is set):
+    superfine: bool = False  # bit 41: R8 x 15.4 lines/mm (and 200 x 400 per inch)
+    res_300: bool = False  # bit 42: 300 x 300 per inch
+    res_400: bool = False  # bit 43: R16 x 15.4 lines/mm and 400 x 400 per inch
+    inch_preferred: bool = False  # bit 44
+    metric_preferred: bool = False  # bit 45
+    letter: bool = False  # bit 76: North American Letter (215.9 x 279.4 mm)
+    legal: bool = False  # bit 77: North American Legal (215.9 x 355.6 mm)
+
+    def high_bits(self) -> set[int]:
+        """The T.30 bit numbers from 25 up that this DIS sets."""
+        flags = {
+            27: self.ecm,
+            28: self.ecm_frame_64,
+            31: self.mmr,
+            41: self.superfine,
+            42: self.res_300,
+            43: self.res_400,
+            44: self.inch_preferred,
+            45: self.metric_preferred,
+            76: self.letter,
+            77: self.legal,
+        }
+        return {bit for bit, on in flags.items() if on}
 
     def fif(self) -> bytes:
         octet1 = (
@@ -208,10 +233,7 @@ class DISFrame(Frame):
             | (_BIT_16_MR if self.mr else 0)
         )
         octet2 = self.widths.value | (self.lengths.value << 2) | (self.scan_time.value << 4)
-        octet3 = (_BIT_27_ECM if self.ecm else 0) | (_BIT_31_T6 if self.mmr else 0)
-        if octet3:
-            return bytes((0, octet1, octet2 | _BIT_24_EXTEND, octet3))
-        return bytes((0, octet1, octet2))
+        return _with_extensions(bytes((0, octet1, octet2)), self.high_bits())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,6 +250,10 @@ class DCSFrame(Frame):
     min_scan_ms: int = 20
     ecm: bool = False
     ecm_frame_64: bool = False  # bit 28: 64-octet ECM frames instead of 256
+    superfine: bool = False  # bit 41: R8 x 15.4 lines/mm (with bit 15 clear)
+    inch: bool = False  # bit 44: the resolution is inch-based (faxd's pages are metric)
+    letter: bool = False  # bit 76: North American Letter length
+    legal: bool = False  # bit 77: North American Legal length
 
     def __post_init__(self) -> None:
         Frame.__post_init__(self)
@@ -242,14 +268,16 @@ class DCSFrame(Frame):
             | (_BIT_16_MR if self.coding is PageCoding.MR else 0)
         )
         octet2 = self.width.value | (self.length.value << 2) | (DCS_SCAN_CODES[self.min_scan_ms] << 4)
-        octet3 = (
-            (_BIT_27_ECM if self.ecm else 0)
-            | (_BIT_28_FRAME_64 if self.ecm_frame_64 else 0)
-            | (_BIT_31_T6 if self.coding is PageCoding.MMR else 0)
-        )
-        if octet3:
-            return bytes((0, octet1, octet2 | _BIT_24_EXTEND, octet3))
-        return bytes((0, octet1, octet2))
+        flags = {
+            27: self.ecm,
+            28: self.ecm_frame_64,
+            31: self.coding is PageCoding.MMR,
+            41: self.superfine,
+            44: self.inch,
+            76: self.letter,
+            77: self.legal,
+        }
+        return _with_extensions(bytes((0, octet1, octet2)), {bit for bit, on in flags.items() if on})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,6 +410,32 @@ def decode(data: bytes) -> Frame:
     return Frame(fcf=fcf, final=final, x_bit=x_bit)
 
 
+def _with_extensions(head: bytes, bits: set[int]) -> bytes:
+    """Returns ``head`` (FIF octets 0-2, up to bit 24) followed by the octets that carry
+    ``bits`` (T.30 bit numbers from 25 up), with the extend bit (24, 32, 40, ...) set in
+    every octet that has another after it (T.30 Table 2). FIF octet i holds bits
+    8i+1 .. 8i+8."""
+    if not bits:
+        return head
+    last = (max(bits) - 1) // 8
+    octets = bytearray(head) + bytes(last + 1 - len(head))
+    for bit in bits:
+        octets[(bit - 1) // 8] |= 1 << ((bit - 1) % 8)
+    for index in range(2, last):
+        octets[index] |= _BIT_24_EXTEND
+    return bytes(octets)
+
+
+def _high_bits(fif: bytes) -> set[int]:
+    """Returns the T.30 bit numbers from 25 up set in ``fif``, following extend bits."""
+    bits: set[int] = set()
+    index = 2
+    while index + 1 < len(fif) and fif[index] & _BIT_24_EXTEND:
+        index += 1
+        bits |= {8 * index + n + 1 for n in range(8) if fif[index] >> n & 1}
+    return bits
+
+
 def _octets(fif: bytes) -> tuple[int, int, int]:
     """Returns FIF octets 1-3 (bits 9-32); short or unextended fields read as zero."""
     padded = fif + bytes(4)
@@ -399,6 +453,7 @@ def _decode_dis(fcf: FCF, final: bool, fif: bytes) -> DISFrame:
         rates = RateCapability(rate_bits & 0b0011)
     width_bits = octet2 & 0x03
     length_bits = (octet2 >> 2) & 0x03
+    high = _high_bits(fif)
     return DISFrame(
         fcf=fcf,
         final=final,
@@ -411,12 +466,21 @@ def _decode_dis(fcf: FCF, final: bool, fif: bytes) -> DISFrame:
         lengths=LengthCapability(length_bits) if length_bits != 0b11 else LengthCapability.A4,
         scan_time=ScanTime((octet2 >> 4) & 0x07),
         ecm=bool(octet3 & _BIT_27_ECM),
+        ecm_frame_64=bool(octet3 & _BIT_28_FRAME_64),
         mmr=bool(octet3 & _BIT_31_T6),
+        superfine=41 in high,
+        res_300=42 in high,
+        res_400=43 in high,
+        inch_preferred=44 in high,
+        metric_preferred=45 in high,
+        letter=76 in high,
+        legal=77 in high,
     )
 
 
 def _decode_dcs(final: bool, x_bit: bool, fif: bytes) -> DCSFrame:
     octet1, octet2, octet3 = _octets(fif)
+    high = _high_bits(fif)
     try:
         bit_rate = BitRate((octet1 >> _RATE_SHIFT) & 0x0F)
         width = PageWidth(octet2 & 0x03)
@@ -445,6 +509,10 @@ def _decode_dcs(final: bool, x_bit: bool, fif: bytes) -> DCSFrame:
         min_scan_ms=scan_ms,
         ecm=bool(octet3 & _BIT_27_ECM),
         ecm_frame_64=bool(octet3 & _BIT_28_FRAME_64),
+        superfine=41 in high,
+        inch=44 in high,
+        letter=76 in high,
+        legal=77 in high,
     )
 
 

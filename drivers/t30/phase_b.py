@@ -1,9 +1,11 @@
 """Phase B of the calling station: identification, station check, DCS, training, fallback.
 
 Handlers of ``state.SENDER_TRANSITIONS`` (see its Rules). T.30 5.3.2 and Figure 5.2:
-after the answer we wait up to T1 for DIS; we check the CSI, choose settings, send
-TSI + DCS and TCF; CFR starts phase C, FTT makes us step down one rate (T.30 5.3.2.2)
-and train again, until the rate would fall below the policy's minimum.
+after the answer we wait up to T1 for DIS (T1 runs from the answer: other transmissions
+in between do not restart it); we check the CSI, choose settings, send TSI + DCS and
+TCF. The reply to DCS/TCF is looked up in ``replies.TRAINING``: CFR starts phase C, FTT
+steps down one rate (``negotiation.FALLBACK_ORDER``) and trains again, until the rate
+would fall below the policy's minimum.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from drivers.t30.events import (
 )
 from drivers.t30.frames import FCF, DISFrame, IdentityFrame
 from drivers.t30.negotiation import StationCheck, choose_settings, next_rate, same_station, usable_rates
+from drivers.t30.replies import TRAINING, Step
 from drivers.t30.session import (
     Session,
     State,
@@ -66,7 +69,9 @@ def start_phase_c(session: Session) -> list[Action]:
         return send_block(session, None)
     session.state = State.SEND_PAGE
     settings = session.settings
-    page = SendPage(session.page, settings.bit_rate, settings.coding, settings.min_scan_ms, settings.fine)
+    page = SendPage(
+        session.page, settings.bit_rate, settings.coding, settings.min_scan_ms, settings.fine, settings.superfine
+    )
     return [Silence(CARRIER_GAP_MS), page]
 
 
@@ -86,6 +91,7 @@ def _station_problem(session: Session) -> str | None:
 
 def on_answered(session: Session, event: Event) -> list[Action]:
     session.state = State.WAIT_DIS
+    session.t1_deadline = session.now + Timer.T1.seconds
     return [ReceiveFrames(Timer.T1.seconds)]
 
 
@@ -96,11 +102,15 @@ def on_identification(session: Session, event: Event) -> list[Action]:
         return remote_disconnected(session, "before identifying itself")
     dis = next((frame for frame in frames if isinstance(frame, DISFrame) and frame.fcf is FCF.DIS), None)
     if dis is None:
-        # T.30 5.3.2: keep listening for DIS; a remote that never sends one ends at T1.
+        # T.30 5.3.2: keep listening for DIS until T1 (from the answer) runs out; a
+        # remote that keeps sending something else is broken after 3 such transmissions.
         session.tries += 1
+        left = session.t1_deadline - session.now
         if session.tries >= MAX_COMMAND_TRIES:
             return unexpected(session, response(frames), "DIS")
-        return [ReceiveFrames(Timer.T1.seconds)]
+        if left <= 0:
+            return on_no_identification(session, event)
+        return [ReceiveFrames(left)]
     session.tries = 0
     session.dis = dis
     csi = next((f for f in frames if isinstance(f, IdentityFrame) and f.fcf is FCF.CSI), None)
@@ -121,6 +131,9 @@ def on_identification(session: Session, event: Event) -> list[Action]:
         max_coding=policy.max_coding,
         ecm_frame_size=policy.ecm_frame_size,
         min_bps=policy.min_bps,
+        start_bps=policy.start_bps,
+        superfine=session.superfine,
+        page_length_mm=session.page_length_mm,
     )
     if settings is None:
         return disconnect(
@@ -149,22 +162,31 @@ def on_training_sent(session: Session, event: Event) -> list[Action]:
 
 
 def on_training_response(session: Session, event: Event) -> list[Action]:
-    """CFR starts phase C; FTT steps down one rate and trains again (T.30 5.3.2.2)."""
-    frame = response(frames_of(event))
+    """The reply to DCS/TCF, as ``replies.TRAINING`` says (T.30 5.3.2.2)."""
+    frame = response(frames_of(event)) if not isinstance(event, ReceiveTimeout) else None
     fcf = frame.fcf if frame is not None else None
-    if fcf is FCF.CFR:
+    reply = TRAINING.get(fcf)
+    if reply is None:
+        return unexpected(session, frame, "CFR or FTT")
+    if reply.step is Step.START_PAGES:
+        assert session.settings is not None
+        rate = session.settings.bit_rate
+        if session.trained is None or rate.bps > session.trained.bps:
+            session.trained = rate
         return start_phase_c(session)
-    if fcf is FCF.FTT:
-        return _fall_back(session)
-    if fcf is FCF.DCN:
+    if reply.step is Step.STEP_DOWN:
+        return step_down(session, "the remote rejected training")
+    if reply.step is Step.HUNG_UP:
         return remote_disconnected(session, "instead of confirming training")
-    if fcf in (FCF.DIS, FCF.CRP):
-        # The remote did not get our DCS (it repeats DIS) or asks for a repeat (CRP).
-        return on_training_timeout(session, ReceiveTimeout())
-    return unexpected(session, frame, "CFR or FTT")
+    assert reply.step is Step.REPEAT and reply.outcome is not None
+    if session.tries >= MAX_COMMAND_TRIES:
+        return disconnect(session, reply.outcome, f"no response to DCS/TCF after {session.tries} tries")
+    return send_dcs(session)
 
 
-def _fall_back(session: Session) -> list[Action]:
+def step_down(session: Session, why: str) -> list[Action]:
+    """Trains again one rate lower (``negotiation.FALLBACK_ORDER``); below the policy's
+    floor the call ends TRAINING_FAILED."""
     assert session.settings is not None
     rate = session.settings.bit_rate
     lower = next_rate(rate, session.usable_rates)
@@ -174,7 +196,7 @@ def _fall_back(session: Session) -> list[Action]:
         return disconnect(
             session,
             CallOutcome.TRAINING_FAILED,
-            f"the remote rejected training at every rate tried ({names} bit/s; lowest allowed "
+            f"{why} at every rate tried ({names} bit/s; lowest allowed "
             f"{session.policy.min_bps} bit/s); check the line quality",
         )
     session.settings = dataclasses.replace(session.settings, bit_rate=lower)
@@ -182,10 +204,4 @@ def _fall_back(session: Session) -> list[Action]:
 
 
 def on_training_timeout(session: Session, event: Event) -> list[Action]:
-    if session.tries >= MAX_COMMAND_TRIES:
-        return disconnect(
-            session,
-            CallOutcome.TRAINING_FAILED,
-            f"no response to DCS/TCF after {session.tries} tries",
-        )
-    return send_dcs(session)
+    return on_training_response(session, event)

@@ -1,29 +1,20 @@
 """Phase D of the calling station without ECM: post-page commands and their responses.
 
-Handlers of ``state.SENDER_TRANSITIONS``. T.30 5.3.6.1.4/5.3.6.1.5 and Figure 5.2:
-
-========  ===========================================================================
-response  what the sender does
-========  ===========================================================================
-MCF       page confirmed; next page, or DCN after the last (CONFIRMED)
-RTP       page confirmed; DCS + TCF again before the next page
-RTN       page not confirmed; DCS + TCF and the same page again, at most
-          ``Policy.max_page_resends`` times, then PAGE_REJECTED
-PIP       page confirmed, the remote wants an operator: DCN (REMOTE_DISCONNECTED,
-          or CONFIRMED after the last page)
-PIN       page not confirmed, the remote wants an operator: DCN (REMOTE_DISCONNECTED)
-CRP       the remote asks for the command again: repeat it (counts as a try)
-DCN       the remote hung up: REMOTE_DISCONNECTED with the pages confirmed so far
-nothing   T4 expired: repeat the command, 3 tries in all, then PROTOCOL_ERROR
-========  ===========================================================================
+Handlers of ``state.SENDER_TRANSITIONS``. The reply to MPS/EOP is looked up in
+``replies.POST_PAGE`` (rendered in ``drivers/t30/REPLIES.md``); this module carries out
+the step it names. RTN steps down one rate before the page is sent again (as HylaFAX
+and SpanDSP do: a page that failed at a rate mostly fails again there); RTP does so too
+if ``Policy.step_down_on_rtp``.
 """
 
 from __future__ import annotations
 
 from drivers.t30.errors import LocalProtocolError
-from drivers.t30.events import Action, CallOutcome, ConfirmPage, Event, PageSent
+from drivers.t30.events import Action, CallOutcome, ConfirmPage, Event, PageSent, ReceiveTimeout
 from drivers.t30.frames import FCF, Frame
-from drivers.t30.phase_b import retrain, start_phase_c
+from drivers.t30.negotiation import next_rate
+from drivers.t30.phase_b import retrain, start_phase_c, step_down
+from drivers.t30.replies import POST_PAGE, Step
 from drivers.t30.session import (
     Session,
     State,
@@ -40,14 +31,29 @@ from drivers.t30.session import (
 
 def confirm_page(session: Session) -> list[Action]:
     """Records the current page as confirmed; returns ConfirmPage, and the end of the
-    call if it was the last page."""
-    session.pages_confirmed += 1
+    call if it was the last page.
+
+    After a page the remote got incomplete (EOR/ERR) no later page counts as confirmed:
+    the confirmation log counts confirmed pages from the first, and a retry must send
+    the incomplete page again.
+    """
     session.resends = 0
-    actions: list[Action] = [ConfirmPage(session.page)]
-    if session.page + 1 >= session.page_count:
-        return actions + disconnect(session, CallOutcome.CONFIRMED, f"all {session.page_count} pages confirmed")
-    session.page += 1
-    return actions
+    actions: list[Action] = []
+    if session.incomplete_page is None:
+        session.pages_confirmed += 1
+        actions.append(ConfirmPage(session.page))
+    if session.page + 1 < session.page_count:
+        session.page += 1
+        return actions
+    if session.incomplete_page is not None:
+        return actions + disconnect(
+            session,
+            CallOutcome.PAGE_REJECTED,
+            f"page {session.incomplete_page + 1} was received incomplete (EOR/ERR: a block could not be "
+            f"corrected at the lowest allowed rate); the pages after it were sent but are not counted; "
+            f"{session.pages_confirmed} of {session.page_count} pages confirmed",
+        )
+    return actions + disconnect(session, CallOutcome.CONFIRMED, f"all {session.page_count} pages confirmed")
 
 
 def operator_wanted(session: Session, fcf: FCF, number: int) -> list[Action]:
@@ -72,36 +78,49 @@ def on_page_sent(session: Session, event: Event) -> list[Action]:
 
 
 def on_post_page_response(session: Session, event: Event) -> list[Action]:
-    frame = response(frames_of(event))
+    frame = response(frames_of(event)) if not isinstance(event, ReceiveTimeout) else None
     fcf = frame.fcf if frame is not None else None
     number = session.page + 1
-    if fcf in (FCF.MCF, FCF.RTP, FCF.PIP):
-        actions = confirm_page(session)
-        if session.state is State.DONE:
-            return actions
-        if fcf is FCF.PIP:
-            return actions + operator_wanted(session, FCF.PIP, number)
-        if fcf is FCF.RTP:
-            return actions + retrain(session)  # T.30 5.3.6.1.5: retrain before the next page
-        return actions + start_phase_c(session)
-    if fcf is FCF.RTN:
-        session.resends += 1
-        if session.resends > session.policy.max_page_resends:
-            return disconnect(
-                session,
-                CallOutcome.PAGE_REJECTED,
-                f"the remote rejected page {number} (RTN) {session.resends} times: poor copy quality; "
-                f"{session.pages_confirmed} of {session.page_count} pages confirmed",
-            )
-        return retrain(session)  # T.30 5.3.6.1.5: retrain, then the same page again
-    if fcf is FCF.PIN:
-        return operator_wanted(session, FCF.PIN, number)
-    if fcf is FCF.DCN:
+    reply = POST_PAGE.get(fcf)
+    if reply is None:
+        return unexpected(session, frame, "MCF, RTP or RTN")
+    step = reply.step
+    if step is Step.REPEAT:
+        return repeat_command(session, CallOutcome.PROTOCOL_ERROR, f"page {number} may not have arrived")
+    if step is Step.HUNG_UP:
         return remote_disconnected(session, f"instead of confirming page {number}")
-    if fcf is FCF.CRP:
-        return on_post_page_timeout(session, event)
-    return unexpected(session, frame, "MCF, RTP or RTN")
+    if step is Step.RESEND_LOWER:
+        return _page_rejected(session, number)
+    actions = confirm_page(session) if reply.confirms else []
+    if session.state is State.DONE:
+        return actions
+    if step is Step.OPERATOR:
+        return actions + operator_wanted(session, fcf or FCF.PIN, number)
+    if step is Step.RETRAIN_NEXT:
+        # T.30 5.3.6.1.5: retrain before the next page.
+        if session.policy.step_down_on_rtp:
+            return actions + step_down(session, "the remote asked to retrain (RTP)")
+        return actions + retrain(session)
+    assert step is Step.NEXT
+    return actions + start_phase_c(session)
+
+
+def _page_rejected(session: Session, number: int) -> list[Action]:
+    """RTN: the page again, one rate lower, after DCS/TCF (T.30 5.3.6.1.5)."""
+    assert session.settings is not None
+    session.resends += 1
+    session.rtn_rate = session.settings.bit_rate
+    if session.resends > session.policy.max_page_resends:
+        return disconnect(
+            session,
+            CallOutcome.PAGE_REJECTED,
+            f"the remote rejected page {number} (RTN) {session.resends} times: poor copy quality; "
+            f"{session.pages_confirmed} of {session.page_count} pages confirmed",
+        )
+    if next_rate(session.settings.bit_rate, session.usable_rates) is None:
+        return retrain(session)  # already at the floor: the same rate once more
+    return step_down(session, "the remote rejected the page (RTN) and training")
 
 
 def on_post_page_timeout(session: Session, event: Event) -> list[Action]:
-    return repeat_command(session, CallOutcome.PROTOCOL_ERROR, f"page {session.page + 1} may not have arrived")
+    return on_post_page_response(session, event)

@@ -74,6 +74,8 @@ class Policy:
     ecm: bool = True  # use ECM when the remote offers it
     max_coding: PageCoding = PageCoding.MMR  # MMR needs ECM; MR needs the remote's bit 16
     ecm_frame_size: int = 256
+    step_down_on_rtp: bool = False  # RTP: retrain one rate lower before the next page
+    start_bps: int | None = None  # begin at or below this rate (what the remote took last time)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -83,6 +85,8 @@ class Session:
     local_id: str
     page_count: int
     fine: bool
+    superfine: bool = False  # our pages have 15.4 lines/mm
+    page_length_mm: float = 297.0  # the longest page
     expected_remote_id: str | None
     rates: frozenset[BitRate]
     policy: Policy = field(default_factory=Policy)
@@ -103,12 +107,20 @@ class Session:
     page_end: bool = False  # the current block is the page's last
     ppr_count: int = 0  # PPRs for the current block
     missing: tuple[int, ...] = ()  # frames the last PPR asked for
-    rr_count: int = 0  # RR sent while the remote said RNR
+    t5_deadline: float | None = None  # RNR: when T5 runs out (set at the first RNR)
     long_training: bool = False  # next block after CTC/CTR
     ctc_rate: BitRate | None = None  # the rate the last CTC named
     outcome: CallOutcome | None = None
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Time (T.30 5.4.3): the driver's monotonic clock as of the last event, in seconds.
+    now: float = 0.0
+    t1_deadline: float = 0.0  # phase B: DIS must come by then
+    # What the line took, for the per-destination memory.
+    trained: BitRate | None = None  # the fastest rate that got CFR
+    rtn_rate: BitRate | None = None  # the rate a page got RTN at
+    ecm_trouble: bool = False  # PPR four times, CTC or EOR
+    incomplete_page: int | None = None  # EOR/ERR: the first page the remote got incomplete
 
 
 # --- steps shared by the phases -----------------------------------------------------------
@@ -198,6 +210,7 @@ def send_block(session: Session, frames: tuple[int, ...] | None) -> list[Action]
         coding=settings.coding,
         frame_size=64 if settings.ecm_frame_64 else 256,
         fine=settings.fine,
+        superfine=settings.superfine,
         long_training=session.long_training,
     )
     session.long_training = False

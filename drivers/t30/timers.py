@@ -1,7 +1,10 @@
 """T.30 timers and fixed durations (T.30 5.4.3 and Annex A), in seconds.
 
-The engine never waits: it puts a timer's value into an action (``ReceiveFrames(timeout)``)
-and the driver turns an expiry into an event (``ReceiveTimeout``).
+The engine never waits and reads no clock: the driver passes its monotonic time with each
+event (``T30Sender.handle(event, now=...)``); the engine puts what is left of a timer into
+an action (``ReceiveFrames(timeout)``) and the driver turns an expiry into an event
+(``ReceiveTimeout``). T1 runs from the answer until DIS, however many other transmissions
+come in between; T5 from the first RNR.
 """
 
 from __future__ import annotations
@@ -44,8 +47,3 @@ MAX_COMMAND_TRIES = 3
 
 #: The 4th PPR for one block brings CTC or EOR (T.30 A.4.4).
 PPR_LIMIT = 4
-
-#: T5 (60 s) bounds how long a sender polls a busy receiver with RR (T.30 A.4.5). The engine
-#: has no clock, so it counts exchanges: each RR/RNR round takes at least 2 s of V.21
-#: (preamble, frame and the 75 ms gap, both ways), so 30 rounds outlast T5.
-MAX_RR_EXCHANGES = 30
