@@ -152,6 +152,46 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- lines -------------------------------------------------------------------------------
+
+
+def cmd_lines(args: argparse.Namespace) -> int:
+    """What each remote number's line took last time, and the rate the next call starts at."""
+    from datetime import UTC, datetime
+
+    from faxd.line_memory import FILE_NAME, LineMemory
+
+    config = _config(args)
+    records = LineMemory(config.state).records() if (config.state / FILE_NAME).exists() else []
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = [
+        {
+            "number": r.number,
+            "updated": r.updated.isoformat(timespec="seconds"),
+            "calls": r.calls,
+            "trained_bps": r.trained_bps,
+            "rtn_bps": r.rtn_bps,
+            "ecm_trouble": r.ecm_trouble,
+            "last_outcome": r.last_outcome,
+            "next_start_bps": r.start_rate(now),
+        }
+        for r in records
+    ]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    if not rows:
+        print("no line memory yet")
+        return 0
+    _print_table([(r["number"], r["updated"][:19], r["calls"], r["trained_bps"], r["rtn_bps"],
+                   "yes" if r["ecm_trouble"] else "", r["last_outcome"],
+                   r["next_start_bps"] or "fastest") for r in rows],
+                 ("number", "last call (UTC)", "calls", "trained", "RTN at", "ECM trouble", "outcome",
+                  "next starts at"))
+    return 0
+
+
 # -- send --------------------------------------------------------------------------------
 
 
@@ -349,6 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the queue and the modems")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("lines", help="per-destination memory: the rate each number's line took last time")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lines)
 
     p = sub.add_parser("send", help="put a PDF into the spool (written, then renamed in)")
     p.add_argument("file")

@@ -8,6 +8,7 @@ down and tried again after a pause, without touching any job.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import structlog
 
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from faxd.config import Config, ModemConfig
+from faxd.line_memory import LineMemory
 from imaging import DocumentRenderError, RenderWorker
 from faxd.intake import file_finished
 from faxd.prepare import prepare
@@ -199,7 +201,7 @@ class ModemRunner(threading.Thread):
         try:
             result = self._modem.send(
                 CallRequest(number=number, pages=transmission.pages, expected_remote_id=unit.station_id,
-                            station_check=self.config.station.check),
+                            station_check=self.config.station.check, start_bit_rate=self._start_rate(number)),
                 on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
             )
         except ModemUnavailable as exc:
@@ -214,7 +216,23 @@ class ModemRunner(threading.Thread):
                 job_state=JobState.QUEUED, next_attempt=now_utc(), count_attempt=False,
             )
             return
+        self._remember_line(number, result)
         self._finish(job, attempt_id, result)
+
+    def _start_rate(self, number: str) -> int | None:
+        """The first rate for ``number`` from the per-destination memory (None: fastest).
+        The memory only speeds calls up: if it cannot be read, the call starts at the top."""
+        try:
+            return LineMemory(self.config.state).start_rate(number, now_utc())
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("lines.memory_unavailable", error=str(exc))
+            return None
+
+    def _remember_line(self, number: str, result: CallResult) -> None:
+        try:
+            LineMemory(self.config.state).remember(number, result, now_utc())
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("lines.memory_unavailable", error=str(exc))
 
     def _finish(self, job: Job, attempt_id: int, result: CallResult) -> None:
         now = now_utc()
