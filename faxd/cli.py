@@ -21,6 +21,8 @@ from faxd.audit import AuditError
 from faxd.audit.cli import print_verification, run_verify
 from faxd.audit.cli import register as register_audit
 from faxd.audit.wiring import reading_chain
+from faxd.coordinator_cli import register as register_coordinator
+from faxd.outage import OutageError
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.store import Store
 from spool.queue import sidecar_of, write_atomically
@@ -126,6 +128,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                    "storage_alarm": daemon.storage},
         "jobs": counts,
         "open_jobs": [j for j in jobs if j["state"] in ("queued", "active", "interrupted")],
+        "held_jobs": [j for j in jobs if j["state"] == "held"],
+        "outage_in_force": store.outage_in_force() if store else False,
         "failed_jobs": [j for j in jobs if j["state"] == "failed"],
         "quarantined": store.quarantined() if store else [],
         "modems": modems,
@@ -136,10 +140,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"daemon: {daemon.summary}")
     print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    print("outage: " + ("in force (faxctl outage status)" if status["outage_in_force"] else
+                        f"none declared; documents dropped now: {config.outage.when_not_declared.value}"))
     print("\nmodems:")
     _print_table([(m["name"], m["device"], m["state"], m["detail"], m["updated"][:19]) for m in status["modems"]],
                  ("name", "device", "state", "detail", "since (UTC)"))
-    for title, key in (("open jobs", "open_jobs"), ("failed jobs (follow up by hand)", "failed_jobs")):
+    for title, key in (("open jobs", "open_jobs"), ("failed jobs (follow up by hand)", "failed_jobs"),
+                       ("HELD: no outage declared (faxctl outage start sends them)", "held_jobs")):
         if status[key]:
             print(f"\n{title}:")
             _print_table([(j["job_id"], j["message_type"], j["recipient"], j["number"], j["state"], j["attempts"],
@@ -436,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profiles", help="TOML/JSON file: the remote fax machine and its faults per dialled number")
     p.set_defaults(func=cmd_modem_simulate)
     register_audit(sub)
+    register_coordinator(sub)
     return parser
 
 
@@ -448,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SetupError) as exc:
         print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
         return 2
-    except (CliError, AuditError) as exc:
+    except (CliError, AuditError, OutageError) as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import structlog
 
-from faxd.config import Config
+from faxd.config import Config, NoOutagePolicy
 from faxerrors import FaxError
 from faxd.store import DocumentState, NewJob, Store
 from routing.directory import Directory
@@ -163,6 +163,10 @@ class Intake:
             routed = route_document(claimed.path, claimed.sidecar, self.config, directory)
         except (DocumentRejected, RoutingError) as exc:
             return self._quarantine(claimed, str(exc))
+        policy = self.config.outage.when_not_declared
+        if policy is NoOutagePolicy.REFUSE and not self.store.outage_in_force():
+            return self._quarantine(claimed, "no outage is declared and outage.when_not_declared is 'refuse': "
+                                             "send it through Mina planer, or declare the outage (faxctl outage start)")
         facts, meta, chosen = routed.facts, routed.meta, routed.route
         jobs = [
             NewJob(
@@ -187,7 +191,11 @@ class Intake:
             pages=facts.pages,
             directory_version=directory.version,
             jobs=jobs,
+            hold_without_outage=policy is NoOutagePolicy.HOLD,
         )
+        if self.store.document_finished(claimed.document_id) is DocumentState.HELD:
+            # A person must decide: declare the outage (the document is then sent) or not.
+            log.error("alarm.no_outage_declared", document_id=claimed.document_id, jobs=len(job_ids))
         log.info(
             "document.routed",
             document_id=claimed.document_id,

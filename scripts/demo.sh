@@ -24,6 +24,13 @@ while not any(m["state"] == "ready" for m in status().get("modems", [])):
     if time.monotonic() > deadline:
         sys.exit("demo: the daemon did not get its modem ready within 60 s; see var/faxd.log")
     time.sleep(0.2)
+# The backup routine is switched on by a decision: the demo declares the outage first
+# (without one, outage.when_not_declared = "hold" keeps the documents and raises an alarm).
+periods = json.loads(subprocess.run([".venv/bin/faxctl", "outage", "list", "--json"], capture_output=True,
+                                    text=True, check=True).stdout)
+if not periods or not periods[-1]["open"]:
+    subprocess.run([".venv/bin/faxctl", "outage", "start", "--reason", "demo: Mina planer is down (make run)"],
+                   check=True)
 for pdf in sorted(Path("examples/forms").glob("*.pdf")):
     cmd = [".venv/bin/faxctl", "send", str(pdf)]
     sidecar = pdf.with_name(pdf.name + ".json")

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from faxd.audit.chain import GENESIS, SCHEMA, Chain, Entry, entries, migrate
+from faxd.audit.chain import GENESIS, SCHEMA, Chain, Entry, entries, migrate, outage_in_force
 from faxd.audit.head import Head, HeadFile, read_checkpoints
 from faxd.audit.keys import AuditError, KeyMissing, Signer, Verifier, generate, load_signer, load_verifier
 from faxd.audit.verify import Break, Problem, Verification, verify
@@ -30,6 +30,7 @@ __all__ = [
     "load_signer",
     "load_verifier",
     "migrate",
+    "outage_in_force",
     "read_checkpoints",
     "replay",
     "verify",

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     prev TEXT NOT NULL,
     sig TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS audit_event ON audit(event);
 """
 
 
@@ -91,6 +92,14 @@ def entries(conn: sqlite3.Connection) -> Iterator[Entry]:
     """Every entry in sequence order. Raises sqlite3.OperationalError if the table is gone."""
     for row in conn.execute(f"SELECT seq, at, event, document_id, job_id, data, prev, sig FROM {TABLE} ORDER BY seq"):
         yield Entry(*row)
+
+
+def outage_in_force(conn: sqlite3.Connection) -> bool:
+    """Whether the latest outage entry declares one (``faxd.outage`` writes them)."""
+    row = conn.execute(
+        f"SELECT event FROM {TABLE} WHERE event IN ('outage.started', 'outage.ended') ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    return bool(row) and row[0] == "outage.started"
 
 
 class Chain:

@@ -135,8 +135,8 @@ def replay(entries: Iterable[Entry]) -> LogView:
 
 def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:  # noqa: C901 - one branch per event
     ev = e.event
-    if ev in ("document.routed", "document.held", "document.quarantined") and e.document_id:
-        state = {"document.routed": "routed", "document.held": "held", "document.quarantined": "quarantined"}[ev]
+    if ev in ("document.routed", "document.quarantined") and e.document_id:
+        state = "quarantined" if ev == "document.quarantined" else ("held" if d.get("held") else "routed")
         view.documents[e.document_id] = DocumentView(
             document_id=e.document_id,
             sha256=str(d.get("sha256", "")),
@@ -152,6 +152,9 @@ def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:  # noqa: C901 - 
         )
     elif ev == "document.released" and e.document_id in view.documents:
         view.documents[e.document_id].state = "routed"
+        for job_id in view.documents[e.document_id].jobs:
+            if job_id in view.jobs and view.jobs[job_id].state == "held":
+                view.jobs[job_id].state, view.jobs[job_id].updated = "queued", e.at
     elif ev in ("document.done", "document.follow_up") and e.document_id in view.documents:
         doc = view.documents[e.document_id]
         doc.state, doc.finished = ev.split(".", 1)[1], e.at
@@ -170,6 +173,8 @@ def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:  # noqa: C901 - 
         )
         if e.document_id in view.documents:
             view.documents[e.document_id].jobs.append(e.job_id)
+            if view.documents[e.document_id].state == "held":
+                view.jobs[e.job_id].state = "held"
             if not view.jobs[e.job_id].directory_version:
                 view.jobs[e.job_id].directory_version = view.documents[e.document_id].directory_version or ""
     elif ev == "job.number_changed" and e.job_id in view.jobs:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 class JobState(enum.StrEnum):
     QUEUED = "queued"
+    HELD = "held"  # no outage declared (outage.when_not_declared = "hold"): queued when one is
     ACTIVE = "active"
     CONFIRMED = "confirmed"
     FAILED = "failed"
@@ -18,6 +19,7 @@ class JobState(enum.StrEnum):
 
 class DocumentState(enum.StrEnum):
     ROUTED = "routed"
+    HELD = "held"
     QUARANTINED = "quarantined"
     DONE = "done"
     FOLLOW_UP = "follow_up"

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from faxd import audit
 from faxd.store.base import Database
 from faxd.store.model import JOB_COLUMNS, AttemptEnd, DocumentState, Job, JobState, NewJob, iso, now_utc
 
@@ -41,11 +42,15 @@ class QueueStore(Database):
         pages: int,
         directory_version: str,
         jobs: Sequence[NewJob],
+        hold_without_outage: bool = False,
     ) -> list[str]:
-        """Record a routed document and its jobs; returns the job ids (also the job references)."""
+        """Record a routed document and its jobs; returns the job ids (also the job references).
+        ``hold_without_outage``: if no outage is in force the jobs are ``held``, decided in
+        the same transaction that `faxd.outage.start` releases held jobs in, so none is missed."""
         at = iso(now_utc())
         ids: list[str] = []
         with self.transaction() as conn:
+            held = hold_without_outage and not audit.outage_in_force(conn)
             conn.execute(
                 "INSERT INTO documents (id, sha256, original_name, path, received, state, message_type, sender,"
                 " reference, event_date, pages, directory_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -55,7 +60,7 @@ class QueueStore(Database):
                     original_name,
                     str(path),
                     at,
-                    DocumentState.ROUTED,
+                    DocumentState.HELD if held else DocumentState.ROUTED,
                     message_type,
                     sender,
                     reference,
@@ -79,6 +84,7 @@ class QueueStore(Database):
                     "pages": pages,
                     "directory_version": directory_version,
                     "recipients": [j.recipient for j in jobs],
+                    "held": held,
                 },
             )
             for job in jobs:
@@ -93,7 +99,7 @@ class QueueStore(Database):
                         job.roles,
                         job.rule,
                         job.priority,
-                        JobState.QUEUED,
+                        JobState.HELD if held else JobState.QUEUED,
                         at,
                         at,
                         at,
@@ -310,7 +316,7 @@ class QueueStore(Database):
 
     def _settle_document(self, conn: sqlite3.Connection, document_id: str, at: str) -> None:
         states = {r[0] for r in conn.execute("SELECT state FROM jobs WHERE document_id = ?", (document_id,))}
-        if states & {JobState.QUEUED, JobState.ACTIVE}:
+        if states & {JobState.QUEUED, JobState.ACTIVE, JobState.HELD}:
             return
         final = DocumentState.DONE if states == {JobState.CONFIRMED} else DocumentState.FOLLOW_UP
         conn.execute("UPDATE documents SET state = ? WHERE id = ?", (final, document_id))

@@ -17,6 +17,9 @@ class Reads(Database):
         the signed log, so what it shows is what verification covers."""
         return audit.replay(audit.entries(self._conn())).confirmation_log()
 
+    def outage_in_force(self) -> bool:
+        return audit.outage_in_force(self._conn())
+
     def attempts_table(self) -> list[dict[str, Any]]:
         """The queue's working copy of the attempts (not covered by the signatures)."""
         rows = (

@@ -36,6 +36,7 @@ class Site:
         script: Iterable[CallResult | Exception] = (),
         open_modem: Callable[[], FaxModem] | None = None,
         max_attempts: int = 2,
+        when_not_declared: str = "send",
     ) -> None:
         self.directory_file = tmp_path / "directory.csv"
         shutil.copy(ROOT / "examples" / "directory.csv", self.directory_file)
@@ -44,7 +45,7 @@ class Site:
             '[paths]\nspool = "spool"\nstate = "state"\ndirectory = "directory.csv"\n'
             '[station]\ntsi = "+46 40 628 04 00"\nheader_name = "Test"\ncallback = "040-628 04 00"\n'
             f"[retry]\nmax_attempts = {max_attempts}\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
-            + audit_config(tmp_path) + '[outage]\nwhen_not_declared = "send"\n'
+            + audit_config(tmp_path) + f'[outage]\nwhen_not_declared = "{when_not_declared}"\n'
             '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
         )
         self.config = load_config(config_file)
