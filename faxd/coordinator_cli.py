@@ -24,7 +24,6 @@ from faxd.audit.cli import open_read_only
 from faxd.audit.view import replay
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config
-from faxd.logs import configure
 from faxd.reconcile import Reconciliation, reconcile, select
 from faxd.store import Store
 
@@ -46,7 +45,6 @@ def _local(iso_time: str | None, zone: str) -> str:
 
 
 def cmd_start(args: argparse.Namespace, config: Config) -> int:
-    configure(config.log_format)  # outage.started goes to stderr (the journal), not into the output
     decided = outages.decision_time(args.at, config.outage.timezone, datetime.now(UTC))
     store = Store(config.database, signing_chain(config))
     period, released = outages.start(store, args.reason, decided, outages.operator())
@@ -60,7 +58,6 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_end(args: argparse.Namespace, config: Config) -> int:
-    configure(config.log_format)
     decided = outages.decision_time(args.at, config.outage.timezone, datetime.now(UTC))
     store = Store(config.database, signing_chain(config))
     period = outages.end(store, decided, outages.operator())

@@ -22,8 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from faxd.audit.chain import Entry, entries
 from faxd.store.model import DocumentState, JobState
 from faxerrors import FaxError
@@ -31,7 +29,6 @@ from faxerrors import FaxError
 if TYPE_CHECKING:
     from faxd.store import Store
 
-log = structlog.get_logger("faxd.outage")
 
 # A decision entered with --at may not lie in the future beyond clock skew between machines.
 FUTURE_TOLERANCE = timedelta(minutes=2)
@@ -148,7 +145,6 @@ def start(store: Store, reason: str, decided: datetime, user: str) -> tuple[Outa
             data={"outage": outage_id, "reason": reason, "user": user, "decided_at": _iso(decided)},
         )
         released = release_held(conn, store, now, outage_id)
-    log.info("outage.started", outage=outage_id, released_documents=released)
     return Outage(outage_id, reason, _iso(decided), user, now), released
 
 
@@ -164,7 +160,6 @@ def end(store: Store, decided: datetime, user: str) -> Outage:
         store.chain.append(
             conn, now, "outage.ended", data={"outage": running.id, "user": user, "decided_at": _iso(decided)}
         )
-    log.info("outage.ended", outage=running.id)
     return Outage(**{**asdict(running), "ended": _iso(decided), "ended_by": user, "end_entered": now})
 
 
