@@ -8,8 +8,10 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+import structlog
 
 from drivers.class1 import Class1Modem
+from drivers.class1_runner import CallRunner
 from drivers.modem import ModemUnavailable, Station
 from drivers.port import SerialPort
 from drivers.quirks import (
@@ -22,6 +24,8 @@ from drivers.quirks import (
     match_profile,
 )
 from drivers.at_link import T31Link
+from drivers.t30.events import SendFrames
+from drivers.t30.frames import FCF, Frame
 from faxd.config import ConfigError, load_config
 from tests.drivers.scripted_port import DATA, ScriptedPort, Step, install, ok
 
@@ -216,3 +220,28 @@ def test_config_reads_profile_flow_control_and_quirks(tmp_path: Path) -> None:
 
 def test_profiles_ship_with_the_package() -> None:
     assert SHIPPED_DIR.is_dir() and (SHIPPED_DIR / "README.md").is_file()
+
+
+class _SilenceLink:
+    """A link stand-in that records silences and frame transmissions in order."""
+
+    def __init__(self, quirks: Class1Quirks) -> None:
+        self.quirks = quirks
+        self.calls: list[str] = []
+
+    def silence(self, ms: int, *, after_receive: bool) -> None:
+        self.calls.append(f"silence {ms}")
+
+    def send_frames(self, frames: list[bytes]) -> None:
+        self.calls.append(f"frames {frames[-1][2] & 0xFE:#04x}")
+
+
+@pytest.mark.parametrize("pause", [0, 90])
+def test_the_pause_before_eop_comes_from_the_profile(pause: int) -> None:
+    """Quirk eop_pause_ms: an extra silence before EOP (and only before EOP)."""
+    link = _SilenceLink(Class1Quirks(eop_pause_ms=pause))
+    runner = CallRunner(link, [], None, structlog.get_logger("test"))  # type: ignore[arg-type]
+    runner.execute(SendFrames((Frame(fcf=FCF.MPS, x_bit=True),)))
+    runner.execute(SendFrames((Frame(fcf=FCF.EOP, x_bit=True),)))
+    expected = ["frames 0x4e", *([f"silence {pause}"] if pause else []), "frames 0x2e"]
+    assert link.calls == expected
