@@ -11,8 +11,11 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from faxd.audit import export
 from faxd.audit import head as head_module
 from faxd.audit.keys import AuditError, generate
 from faxd.audit.verify import Verification, verify
@@ -87,6 +90,39 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
     return print_verification(run_verify(config, args.public_key, args.checkpoints), args.json)
 
 
+def _moment(text: str | None, zone: str, option: str) -> datetime | None:
+    """``--since``/``--until``: an ISO date or time; local in ``zone`` without an offset."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise AuditError(
+            f"{option} {text!r} is not an ISO date or time such as 2026-03-09 or 2026-03-09T14:30"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    zone = config.outage.timezone
+    since, until = _moment(args.since, zone, "--since"), _moment(args.until, zone, "--until")
+    result = run_verify(config)
+    if not result.intact and not args.unverified:
+        first = result.breaks[0]
+        print(
+            f"faxctl: the log is not intact ({first.kind.value} at entry {first.seq}): run `faxctl audit verify`;"
+            f" export anyway with --unverified",
+            file=sys.stderr,
+        )
+        return 3
+    text = export.render(export.rows(result.view, since, until), args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace, config: Config) -> int:
     key = generate(config.audit.signing_key, config.audit.public_key)
     print(f"signing key {config.audit.signing_key} (keep it readable by the daemon's user only)")
@@ -106,5 +142,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--public-key", help="the gateway's public key (default: audit.public_key)")
     p.add_argument("--checkpoints", help="a journal export with audit.checkpoint lines to compare as well")
     p.set_defaults(handler=cmd_verify)
+    p = commands.add_parser("export", help="one row per attempt and per confirmed page, from the verified log")
+    p.add_argument("--since", help="attempts started at or after this ISO date/time (local unless an offset)")
+    p.add_argument("--until", help="attempts started before this ISO date/time")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--unverified", action="store_true", help="export even if the log does not verify")
+    p.set_defaults(handler=cmd_export)
     p = commands.add_parser("keygen", help="create the log's Ed25519 key pair once (refuses to replace one)")
     p.set_defaults(handler=cmd_keygen)
