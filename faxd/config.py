@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from faxerrors import FaxError
 from drivers.modem import StationCheck
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, ProfileError, apply, load_profile
+from faxd.ops_config import OpsConfig, read_ops
 from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
 from routing.message_types import MessageType
 from routing.numbers import DialRule
@@ -131,6 +132,7 @@ class Config:
     archive_retention_days: int = 365  # page images of each attempt; 0 keeps them for ever
     audit: AuditConfig = field(default_factory=AuditConfig)
     outage: OutageConfig = field(default_factory=OutageConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)  # journal, SNMP, metrics, alarms, drill
 
     @property
     def database(self) -> Path:
@@ -309,6 +311,7 @@ class _Reader:
             archive_retention_days=int(self.number(archive, "archive.retention_days", 365)),
             audit=self.audit(self.table(raw, "audit", required=False), state),
             outage=self.outage(self.table(raw, "outage", required=False)),
+            ops=read_ops(self, raw, logging),
         )
 
     def audit(self, raw: Mapping[str, Any], state: Path) -> AuditConfig:

@@ -13,6 +13,7 @@ import queue
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -23,10 +24,11 @@ from drivers.modem import FaxModem, Station
 from drivers.simulator import SimulatedModem, load_profiles
 from drivers.simulator.profiles import ProfileError
 from faxd.audit.wiring import signing_chain
-from faxd.config import Config, ConfigError, ModemConfig
+from faxd.config import Config, ConfigError, ModemConfig, load_config
 from imaging import prune_archive
 from faxd.intake import Intake, StorageUnavailable
 from faxd.liveness import HEARTBEAT_SECONDS, DaemonLock
+from faxd.ops import Operations
 from faxd.redact import allow_numbers
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import Store, now_utc
@@ -40,6 +42,9 @@ from spool.watcher import SpoolWatcher, scan
 log = structlog.get_logger("faxd.daemon")
 
 RUNNER_STOP_SECONDS = 120.0
+# The longest one intake step (taking a document, housekeeping) may take before the
+# watchdog counts the loop as hung and systemd restarts the service.
+STEP_ALLOWANCE_SECONDS = 600.0
 PRUNE_INTERVAL_SECONDS = 3600.0
 # The safety net under inotify: watchers miss events on queue overflow, on some file
 # systems and across restarts, so incoming/ is read again this often.
@@ -120,6 +125,7 @@ class Daemon:
         self.runners: list[ModemRunner] = []
         self._reload_requested = threading.Event()
         self.storage_trouble: str | None = None  # set while the disk is full or read-only
+        self.ops = Operations(config, self.store)
 
     # -- modems --------------------------------------------------------------------
 
@@ -171,6 +177,7 @@ class Daemon:
         if swept:
             log.info("spool.temporaries_removed", files=len(swept))
         self._recover(at_start=True)
+        self.ops.start()
         for modem in self.config.modems:
             device = self._device_for(modem)
             runner = ModemRunner(
@@ -179,11 +186,12 @@ class Daemon:
                 config=self.config, store=self.store, folders=self.folders,
                 directory=self.directory.current, work=self.work, stopping=self.stopping,
             )
+            runner.beat = self.ops.heartbeats.beat
             runner.start()
             self.runners.append(runner)
         watcher = SpoolWatcher(self.folders.incoming, self.arrivals.put)
         watcher.start()
-        notify("READY=1")
+        self.ops.intake_ready()  # systemd hears READY=1 once a modem is up as well
         log.info("daemon.ready", pid=os.getpid(), spool=str(self.folders.incoming), modems=len(self.runners),
                  directory_version=self.directory.current().version)
         try:
@@ -191,6 +199,7 @@ class Daemon:
         finally:
             notify("STOPPING=1")
             log.info("daemon.stopping")
+            self.ops.stop()
             watcher.stop()
             self.stopping.set()
             self.work.notify()
@@ -250,6 +259,9 @@ class Daemon:
         next_storage_check = now
         while not self.stopping.is_set():
             self.lock.heartbeat(storage=self.storage_trouble)
+            # One pass (a storage check, housekeeping, a rescan, one document) must end in
+            # time, or the watchdog stops and systemd restarts the service.
+            self.ops.heartbeats.beat("intake", HEARTBEAT_SECONDS + STEP_ALLOWANCE_SECONDS)
             now = time.monotonic()
             if self.storage_trouble is not None and now >= next_storage_check:
                 next_storage_check = now + STORAGE_RETRY_SECONDS
@@ -272,7 +284,7 @@ class Daemon:
                 continue
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
-                self.directory.reload()
+                self._reload()
             if path == Path() or self.stopping.is_set() or self.storage_trouble is not None:
                 continue  # while storage is failing, files wait in incoming/ for the rescan
             try:
@@ -282,6 +294,29 @@ class Daemon:
                 next_storage_check = time.monotonic() + STORAGE_RETRY_SECONDS
             except Exception:  # supervisor boundary: the daemon stays up; the file stays in work/
                 log.exception("intake.crashed")
+
+    def _reload(self) -> None:
+        """SIGHUP: the fax directory, and the configuration's settings that can change
+        while running (retries, priorities, station, limits, logging...). Paths, modems,
+        SNMP and metrics take effect at the next start; a file that does not load is
+        refused and the running configuration stays."""
+        notify("RELOADING=1")
+        self.directory.reload()
+        try:
+            fresh = load_config(self.config.source)
+        except ConfigError as exc:
+            log.error("config.invalid", reason=str(exc))
+        else:
+            kept = replace(fresh, spool=self.config.spool, state=self.config.state, directory=self.config.directory,
+                           modems=self.config.modems, ops=self.config.ops)
+            if kept != fresh:
+                log.warning("config.restart_needed", reason="paths, modems, SNMP or metrics changed: restart faxd")
+            self.config = kept
+            self.intake.config = kept
+            for runner in self.runners:
+                runner.config = kept
+            log.info("config.reloaded")
+        notify("READY=1")
 
     def _rescan(self) -> None:
         """Offer what is in incoming/ and has settled (the safety net under inotify)."""

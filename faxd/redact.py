@@ -12,7 +12,12 @@ written beside quarantined files) goes through this module. Two rules:
    * any run of ten or more digits (10 and 12 digits without separator, and a number
      glued to other digits), and
    * six or more digits, one separator (``-``, ``+``, a space or any other dash or
-     blank), four or more digits (10 and 12 digits with a separator).
+     blank) and exactly four digits (10 and 12 digits with a separator).
+
+   Exactly four: our own job references (``FX-20261202-00017``, five digits or more
+   after the date) are not identity numbers and must stay readable. Document ids
+   (``D20261202T180634-3fa2b1``) are let through whole by their exact shape, since their
+   random hex part can begin with four digits.
 
    The price is that a ten-digit byte count or a fax number written as bare digits is
    masked too; fax numbers from the fax directory under the keys in ``NUMBER_KEYS``
@@ -45,7 +50,10 @@ MASK = "[redacted]"
 # Dashes and blanks a person or a word processor may put between date and serial.
 _SEPARATOR = r"[-+\s\u00a0\u2010-\u2015\u2212\u2007\u202f]"
 # \d is Unicode-aware: full-width and other scripts' digits are masked as well.
-_IDENTITY_NUMBER = re.compile(rf"\d{{6,}}{_SEPARATOR}\d{{4,}}|\d{{10,}}")
+_IDENTITY_NUMBER = re.compile(rf"\d{{6,}}{_SEPARATOR}\d{{4}}(?!\d)|\d{{10,}}")
+# Our document ids, matched first and kept (spool/claim.py new_document_id).
+_DOCUMENT_ID = r"D\d{8}T\d{6}-[0-9a-f]{6}(?![0-9A-Za-z])"
+_SCAN = re.compile(rf"(?P<keep>{_DOCUMENT_ID})|(?P<mask>{_IDENTITY_NUMBER.pattern})")
 
 # Keys whose whole value is document metadata or a file name: never shown.
 METADATA_KEYS = frozenset(
@@ -86,12 +94,12 @@ def allow_numbers(numbers: Iterable[str]) -> None:
 
 def contains_identity_number(text: str) -> bool:
     """True if ``text`` has anything shaped like a personnummer or samordningsnummer."""
-    return _IDENTITY_NUMBER.search(text) is not None
+    return any(m.group("mask") for m in _SCAN.finditer(text))
 
 
 def redact_text(text: str) -> str:
     """``text`` with every identity-number-shaped run replaced by ``MASK``."""
-    return _IDENTITY_NUMBER.sub(MASK, text)
+    return _SCAN.sub(lambda m: m.group("keep") or MASK, text)
 
 
 def redact_filename(name: str | PurePath) -> str:

@@ -32,6 +32,8 @@ log = structlog.get_logger("faxd.runner")
 REOPEN_DELAY_SECONDS = 10.0
 IDLE_WAIT_SECONDS = 30.0
 RETRY_AFTER_FAILURE_SECONDS = 30.0
+CALL_ALLOWANCE_SECONDS = 600.0  # a call's set-up, cover sheet and hang-up, generously
+PAGE_ALLOWANCE_SECONDS = 180.0  # one A4 page at 2400 bit/s with resends
 
 
 class WorkSignal:
@@ -80,6 +82,9 @@ class ModemRunner(threading.Thread):
         self.work = work
         self.stopping = stopping
         self._modem: FaxModem | None = None
+        # Set by the daemon: tells the watchdog this loop is alive and for how long
+        # (faxd/systemd.py Heartbeats); a loop that stops beating gets the service restarted.
+        self.beat: Callable[[str, float], None] = lambda _loop, _allowance: None
         self._current_job: Job | None = None
         # One render child per modem, kept between jobs: starting one per document costs
         # more than rendering it (bench/bench_imaging.py).
@@ -91,6 +96,8 @@ class ModemRunner(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            # The longest this loop waits between steps (idle, reopen, after a failure) plus slack.
+            self.beat(self.name, max(IDLE_WAIT_SECONDS, REOPEN_DELAY_SECONDS, RETRY_AFTER_FAILURE_SECONDS) + 60.0)
             try:
                 if self._modem is None and not self.open():
                     self.stopping.wait(REOPEN_DELAY_SECONDS)
@@ -116,6 +123,8 @@ class ModemRunner(threading.Thread):
         if job is None:
             return False
         self._current_job = job
+        # A call may take minutes: allow for rendering and every page at the slowest rate.
+        self.beat(self.name, CALL_ALLOWANCE_SECONDS + PAGE_ALLOWANCE_SECONDS * max(1, job.document_pages))
         with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.modem_name):
             try:
                 self._run_job(job)

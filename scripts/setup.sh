@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 # independent Class 1 sender that proves that peer works; ghostscript: the reference
 # converter the benchmarks compare against; mgetty-fax: sendfax, an independent Class 2 /
 # 2.0 host that proves the simulator's Class 2 personalities (efax -o2/-o0 is the other).
+# systemd (systemd-analyze, -sysusers, -tmpfiles, journald), systemd-journal-remote, snmp,
+# snmptrapd, smitools: the operations tests check the unit, the journal fields, the SNMP
+# agent, its traps and FAXD-MIB with them.
 # One package a line, so that changes to this list merge cleanly.
 debian_packages=(
     libtiff-tools
@@ -19,6 +22,11 @@ debian_packages=(
     efax
     ghostscript
     mgetty-fax
+    systemd
+    systemd-journal-remote
+    snmp
+    snmptrapd
+    smitools
 )
 missing=()
 for p in "${debian_packages[@]}"; do

@@ -50,13 +50,17 @@ def identity_numbers(draw: st.DrawFn) -> str:
 
 
 surrounding = st.text(max_size=20)
+# A number glued to further digits after its four-digit serial is not an identity
+# number's shape (and our job references FX-YYYYMMDD-NNNNN must pass): the text after
+# the number does not begin with a digit.
+following = surrounding.filter(lambda t: not t[:1].isdigit())
 
 
 def bare(number: str) -> str:
     return re.sub(r"\D", "", number)
 
 
-@given(identity_numbers(), surrounding, surrounding)
+@given(identity_numbers(), surrounding, following)
 def test_no_identity_number_passes_redact_text(number: str, before: str, after: str) -> None:
     """An identity number anywhere in a text, in any written form, is masked."""
     out = redact_text(before + number + after)

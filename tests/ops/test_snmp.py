@@ -1,0 +1,185 @@
+"""The SNMP agent and FAXD-MIB, checked with net-snmp's own tools (snmpwalk, snmptrapd,
+snmptranslate) and libsmi's smilint."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from faxd.health import DrillResult, Health, ModemHealth, ServiceState
+from faxd.ops_config import Manager, SnmpConfig
+from faxd.snmp import SnmpAgent
+from faxd.snmp_mib import MIB, NOTIFICATION_EVENTS, objects
+from tests.ops.netsnmp import AUTH_KEY, ENGINE_ID, PRIV_KEY, TrapReceiver, tool_env, v3_args, walk
+
+ROOT = Path(__file__).resolve().parents[2]
+MIB_FILE = ROOT / "faxd" / "data" / "FAXD-MIB.txt"
+pytestmark = pytest.mark.skipif(shutil.which("snmpwalk") is None, reason="net-snmp tools not installed (setup.sh)")
+
+
+def health() -> Health:
+    return Health(
+        at=datetime.now(UTC),
+        state=ServiceState.DEGRADED,
+        reasons=("modem m1 is down (no answer to AT)",),
+        queue={"queued": 3, "active": 1, "confirmed": 5, "failed": 1},
+        oldest_queued_seconds=42,
+        modems=(
+            ModemHealth("m0", "ready", "", 7, 19, {"busy": 2}),
+            ModemHealth("m1", "down", "no answer to AT", 1, 0, {"modem_error": 1}),
+        ),
+        last_confirmed=datetime(2026, 12, 2, 10, 30, 5, tzinfo=UTC),
+        drill=DrillResult.PASSED,
+        drill_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+        drill_detail="",
+        outage_declared=True,
+        backlog_threshold=50,
+    )
+
+
+def settings(**kw: object) -> SnmpConfig:
+    base: dict[str, object] = {"port": 0, "auth_key": AUTH_KEY, "priv_key": PRIV_KEY, "engine_id": ENGINE_ID}
+    return SnmpConfig(**(base | kw))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def agent() -> Iterator[SnmpAgent]:
+    running = SnmpAgent(settings(), health)
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_snmpwalk_v3_authpriv_sees_the_whole_mib(agent: SnmpAgent, tmp_path: Path) -> None:
+    """snmpwalk -v3 (SHA-256, AES) returns every object the agent serves, with its value."""
+    assert agent.address is not None
+    result = walk(tmp_path, agent.address[1], v3_args())
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" = ", 1) for line in result.stdout.splitlines())
+    base = ".1.3.6.1.4.1.32473.1.1"
+    assert lines[f"{base}.1.1.0"] == "INTEGER: 2"  # degraded
+    assert lines[f"{base}.1.2.0"] == 'STRING: "modem m1 is down (no answer to AT)"'
+    assert lines[f"{base}.1.3.0"] == "INTEGER: 1"  # outage declared: true
+    assert lines[f"{base}.1.4.0"] == "Gauge32: 42"
+    assert lines[f"{base}.1.5.0"] == "Hex-STRING: 07 EA 0C 02 0A 1E 05 00 2B 00 00 "
+    assert lines[f"{base}.2.1.3.1"] == "Gauge32: 3"  # queued
+    assert lines[f"{base}.3.1.2.2"] == 'STRING: "m1"' and lines[f"{base}.3.1.3.2"] == "INTEGER: 2"  # down
+    assert lines[f"{base}.3.1.4.1"] == "Counter32: 7" and lines[f"{base}.3.1.5.1"] == "Counter32: 19"
+    assert lines[f"{base}.4.1.3.1.1"] == "Counter32: 2"  # m0, busy
+    assert len(lines) == len(objects(health()))
+
+
+def test_wrong_key_and_v2c_get_nothing(agent: SnmpAgent, tmp_path: Path) -> None:
+    """A wrong authentication key and SNMPv2c (not configured) are refused."""
+    assert agent.address is not None
+    port = agent.address[1]
+    wrong = walk(tmp_path, port, v3_args(auth_key="not-the-key-at-all"))
+    assert wrong.returncode != 0 and "Authentication failure" in wrong.stderr
+    v2c = walk(tmp_path, port, ["-v2c", "-c", "public"])
+    assert ".1.3.6.1.4.1.32473" not in v2c.stdout
+
+
+def test_v2c_only_when_configured(tmp_path: Path) -> None:
+    """With snmp.community set, a v2c walk reads the MIB."""
+    running = SnmpAgent(settings(community="faxd-ro"), health)
+    address = running.start()
+    try:
+        result = walk(tmp_path, address[1], ["-v2c", "-c", "faxd-ro"])
+        assert result.returncode == 0 and ".1.3.6.1.4.1.32473.1.1.1.1.0 = INTEGER: 2" in result.stdout
+    finally:
+        running.stop()
+
+
+EVENTS = {
+    "modem.down": {"modem": "m1", "reason": "no answer to AT"},
+    "modem.ready": {"modem": "m1"},
+    "job.failed": {"job_id": "FX-20261202-00007", "outcome": "not_a_fax", "reason": "answered without fax tones"},
+    "alarm.station_mismatch": {"job_id": "FX-20261202-00008", "reason": "CSI 040 628 04 55, expected 040 628 04 10"},
+    "alarm.backlog": {"queued": 75, "reason": "75 jobs queued, more than 50"},
+    "alarm.audit_verification_failed": {"reason": "entry 12: MAC does not match"},
+    "alarm.drill_failed": {"job_id": "FX-20261202-00009", "reason": "no_answer"},
+    "alarm.loop_stalled": {"loops": "intake"},
+    "alarm.something_new": {"reason": "a future alarm"},
+}
+
+
+def test_each_notification_reaches_snmptrapd(tmp_path: Path) -> None:
+    """Every alarm event becomes its FAXD-MIB notification at snmptrapd (SNMPv3 authPriv), with
+    identity numbers masked."""
+    receiver = TrapReceiver(tmp_path / "trapd")
+    running = SnmpAgent(settings(managers=(Manager("127.0.0.1", receiver.port),)), health)
+    running.start()
+    try:
+        numbers = dict(NOTIFICATION_EVENTS.values())
+        numbers["faxdAlarm"] = 9
+        expected = {
+            "modem.down": 1,
+            "modem.ready": 2,
+            "job.failed": 3,
+            "alarm.station_mismatch": 4,
+            "alarm.backlog": 5,
+            "alarm.audit_verification_failed": 6,
+            "alarm.drill_failed": 7,
+            "alarm.loop_stalled": 8,
+            "alarm.something_new": 9,
+        }
+        for name, fields in EVENTS.items():
+            running.on_event({"event": name, **fields})
+            trap_oid = re.escape(f".1.3.6.1.4.1.32473.1.0.{expected[name]}")
+            line = receiver.wait_for(rf"\.1\.3\.6\.1\.6\.3\.1\.1\.4\.1\.0 = OID: {trap_oid}\b")
+            if "job_id" in fields:
+                assert f'"{fields["job_id"]}"' in line
+        running.on_event({"event": "job.failed", "job_id": "FX-1", "outcome": "busy", "reason": "pnr 19121212-1212"})
+        line = receiver.wait_for(r'STRING: "FX-1"')
+        assert "19121212" not in line and "[redacted]" in line
+    finally:
+        running.stop()
+        receiver.stop()
+
+
+def ietf_mibs() -> Path | None:
+    """Where the IETF base modules (SNMPv2-SMI, -TC, -CONF) are; Debian ships them only in
+    non-free snmp-mibs-downloader, so FAXD_IETF_MIBS may point at a copy."""
+    for folder in (os.environ.get("FAXD_IETF_MIBS"), "/usr/share/snmp/mibs/ietf", "/usr/share/mibs/ietf"):
+        if folder and Path(folder, "SNMPv2-SMI").exists() or folder and Path(folder, "SNMPv2-SMI.txt").exists():
+            return Path(folder)
+    return None
+
+
+@pytest.mark.skipif(ietf_mibs() is None, reason="IETF base MIB modules not on this machine (set FAXD_IETF_MIBS)")
+def test_mib_passes_smilint_and_matches_the_code(tmp_path: Path) -> None:
+    """smilint -l 3 is silent on FAXD-MIB; snmptranslate resolves each name to the OID the agent uses."""
+    base = ietf_mibs()
+    assert base is not None
+    lint = subprocess.run(
+        ["smilint", "-l", "3", str(MIB_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SMIPATH": str(base)},
+    )
+    assert lint.returncode == 0 and lint.stdout + lint.stderr == "", lint.stdout + lint.stderr
+    names = {
+        "faxdServiceState.0": (*MIB, 1, 1, 1, 0),
+        "faxdLastConfirmedTime.0": (*MIB, 1, 1, 5, 0),
+        "faxdQueueDepth.1": (*MIB, 1, 2, 1, 3, 1),
+        "faxdModemState.2": (*MIB, 1, 3, 1, 3, 2),
+        "faxdOutcomeCount.1.7": (*MIB, 1, 4, 1, 3, 1, 7),
+        "faxdNotifyText.0": (*MIB, 1, 5, 4, 0),
+    }
+    names |= {title: (*MIB, 0, number) for title, number in NOTIFICATION_EVENTS.values()}
+    env = {**tool_env(tmp_path), "MIBDIRS": f"{base}:{MIB_FILE.parent}", "MIBS": "FAXD-MIB"}
+    for name, oid in names.items():
+        out = subprocess.run(
+            ["snmptranslate", "-On", f"FAXD-MIB::{name}"], capture_output=True, text=True, timeout=30, env=env
+        )
+        assert out.stdout.strip() == "." + ".".join(map(str, oid)), (name, out.stdout, out.stderr)
+    served = {oid[:-1] if oid[-1] == 0 else oid for oid, _ in objects(health())}
+    assert all(oid[: len(MIB)] == MIB for oid in served)
