@@ -16,15 +16,20 @@ import sys
 import structlog
 
 from faxd.events import publish
+from faxd.journal import JournalRenderer
 from faxd.redact import redact_event
 
 
-def configure(fmt: str = "logfmt", level: int = logging.INFO) -> None:
+def configure(fmt: str = "logfmt", level: int = logging.INFO, *, journal: bool = False) -> None:
+    """Set up structlog once. ``journal``: send each event to journald with its fields
+    (faxd/journal.py) instead of writing the line to stderr."""
     renderer: structlog.typing.Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
     else:
         renderer = structlog.processors.LogfmtRenderer(key_order=["event", "level"], bool_as_flag=False)
+    if journal:
+        renderer = JournalRenderer(renderer)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -10,6 +10,7 @@ import structlog
 from faxd.audit import AuditError
 from faxd.config import ConfigError, config_path, load_config
 from faxd.liveness import AlreadyRunning
+from faxd.journal import journal_stream_is_stderr
 from faxd.logs import configure
 from routing.errors import DirectoryInvalid
 
@@ -23,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"faxd: {exc}", file=sys.stderr)
         return 2
-    configure(config.log_format)
+    journal = config.ops.journal == "on" or (config.ops.journal == "auto" and journal_stream_is_stderr())
+    configure(config.log_format, journal=journal)
     from faxd.daemon import Daemon  # after logging is set up: modules bind loggers at import
 
     try:

@@ -29,6 +29,7 @@ from pysnmp.smi import error as smi_error
 from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from faxd import events
+from faxerrors import FaxError
 from faxd.health import Health
 from faxd.ops_config import SnmpConfig
 from faxd.snmp_mib import MIB, OID, SNMP_TRAP_OID, objects
@@ -51,7 +52,7 @@ CACHE_SECONDS = 1.0
 SYS_UP_TIME: OID = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 
 
-class SnmpError(OSError):
+class SnmpError(FaxError, OSError):
     """The agent could not start (e.g. its port is taken); the message says which."""
 
 
