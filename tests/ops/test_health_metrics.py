@@ -11,12 +11,13 @@ from faxd.health import ServiceState, snapshot
 from faxd.metrics import MetricsServer
 from faxd.ops_config import MetricsConfig
 from faxd.store import AttemptEnd, JobState, Store, now_utc
+from tests.faxd.keys import signing_chain
 from tests.faxd.test_store import add_document
 
 
 def busy_store(tmp_path: Path) -> Store:
     """Two jobs: one confirmed (3 pages) on m0, one queued again after a busy line on m0; m1 down."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     add_document(store)
     first = store.claim_next_job("m0", now_utc())
     assert first is not None
@@ -53,7 +54,7 @@ def test_snapshot_reads_queue_modems_and_reasons(tmp_path: Path) -> None:
 
 def test_no_modem_up_is_down(tmp_path: Path) -> None:
     """With no modem up the service is down and says so first."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     store.set_modem_state("m0", "/dev/ttyS0", "down", "cannot open")
     health = snapshot(store, modem_names=("m0",))
     assert health.state is ServiceState.DOWN and health.reasons[0].startswith("no modem is up")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from faxd.systemd import Heartbeats, Watchdog
-from tests.e2e.harness import BIN, Child, Gateway
+from tests.e2e.harness import BIN, Child, Gateway, ensure_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "faxd.service"
@@ -140,6 +140,7 @@ def test_daemon_notifies_ready_status_watchdog_reload_and_stopping(tmp_path: Pat
     try:
         gateway.start_simulator()
         gateway.write_config()
+        ensure_keys(gateway.root)
         daemon = Child(
             [str(BIN / "faxd"), "--config", str(gateway.config)],
             env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": ""},
