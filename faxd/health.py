@@ -20,6 +20,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from faxd import outage
+from faxd.audit.chain import entries
 from faxd.redact import redact_text
 from faxd.store import Store
 
@@ -43,7 +45,7 @@ class DrillResult(enum.IntEnum):
     RUNNING = 4
 
 
-QUEUE_STATES = ("queued", "active", "confirmed", "failed")
+QUEUE_STATES = ("queued", "active", "confirmed", "failed", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,19 +128,9 @@ def _time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
-
-
 def _outage_declared(conn: sqlite3.Connection) -> bool:
-    """An outage period without an end (the ``outages`` table, where the build has one)."""
-    if not _has_table(conn, "outages"):
-        return False
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(outages)")}
-    end = next((c for c in ("ended", "end", "ended_at", "until") if c in columns), None)
-    if end is None:
-        return False
-    return conn.execute(f"SELECT 1 FROM outages WHERE {end} IS NULL LIMIT 1").fetchone() is not None
+    """An outage period started and not ended (``outage.*`` entries of the signed log)."""
+    return outage.current(outage.outages(entries(conn))) is not None
 
 
 def _last_drill(conn: sqlite3.Connection) -> tuple[DrillResult, datetime | None, str]:

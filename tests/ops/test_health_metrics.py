@@ -43,7 +43,7 @@ def busy_store(tmp_path: Path) -> Store:
 def test_snapshot_reads_queue_modems_and_reasons(tmp_path: Path) -> None:
     """Queue by state, per-modem counters and failures by outcome, and 'degraded' with its reason."""
     health = snapshot(busy_store(tmp_path), modem_names=("m0", "m1", "m2"), backlog_threshold=50)
-    assert health.queue == {"queued": 1, "active": 0, "confirmed": 1, "failed": 0}
+    assert health.queue == {"queued": 1, "active": 0, "confirmed": 1, "failed": 0, "held": 0}
     m0, m1, m2 = health.modems
     assert (m0.calls, m0.pages_sent, m0.failures, m0.up) == (2, 3, {"busy": 1}, True)
     assert not m1.up and "19121212" not in m1.detail and m2.state == "unknown"
@@ -81,3 +81,15 @@ def test_metrics_endpoint_serves_the_snapshot(tmp_path: Path) -> None:
     assert samples[("faxd_modem_failures_total", (("modem", "m0"), ("outcome", "busy")))] == 1
     assert samples[("faxd_service_state", (("state", "degraded"),))] == 1
     assert "19121212" not in text
+
+
+def test_declared_outage_shows(tmp_path: Path) -> None:
+    """An outage started in the signed log is 'declared' until it is ended."""
+    from faxd import outage
+
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    assert not snapshot(store).outage_declared
+    outage.start(store, "Mina planer is down", now_utc(), "tester")
+    assert snapshot(store).outage_declared
+    outage.end(store, now_utc(), "tester")
+    assert not snapshot(store).outage_declared
