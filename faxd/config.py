@@ -63,6 +63,7 @@ class ModemConfig:
     ecm: bool = True  # use error correction (and MMR) when the remote offers it
     min_bit_rate: int = 2400  # training fallback gives up below this
     max_page_resends: int = 2  # a page the remote rejects (RTN) is sent again this often
+    probe_seconds: float = 60.0  # an idle modem is checked with AT this often (0: never)
     # The modem family's set-up and quirks (drivers/profiles/README.md); None: "generic".
     profile: ModemProfile | None = None
     flow_control: FlowControl | None = None  # None: the profile's default
@@ -366,6 +367,7 @@ class _Reader:
             ecm=self.flag(raw, f"{key}.ecm", True),
             min_bit_rate=int(self.number(raw, f"{key}.min_bit_rate", 2400, minimum=2400)),
             max_page_resends=int(self.number(raw, f"{key}.max_page_resends", 2)),
+            probe_seconds=self.number(raw, f"{key}.probe_seconds", 60.0),
             profile=profile,
             flow_control=self.choice(raw, f"{key}.flow_control", FlowControl, profile.flow_control),
         )

@@ -147,6 +147,7 @@ class Daemon:
             profiles=profiles,
             out_dir=self.config.state / "simulator" / modem.name,
             speed=modem.simulator_speed,
+            keep_pages=False,  # the daemon runs for months: received pages live on disk only
         )
         path = simulator.start()
         self.simulators.append(simulator)

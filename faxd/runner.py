@@ -8,15 +8,20 @@ down and tried again after a pause, without touching any job.
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
+from serial import SerialException
+
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
+from drivers.port import DriverError
 from faxd.config import Config, ModemConfig
 from faxd.line_memory import LineMemory
 from imaging import DocumentRenderError, RenderWorker
@@ -26,10 +31,26 @@ from faxd.retry import decide
 from faxd.store import AttemptEnd, Job, JobState, Store, now_utc
 from routing.directory import Directory, dial_string
 from spool.folders import SpoolFolders
+from spool.queue import storage_trouble
 
 log = structlog.get_logger("faxd.runner")
 
+# A modem that is down is tried again this often (unplugged, powered off, the pty gone).
 REOPEN_DELAY_SECONDS = 10.0
+STORAGE_RETRY_SECONDS = 10.0
+# Serial errors a driver may let through; each means the modem, not the job, failed.
+SERIAL_ERRORS = (SerialException, DriverError)
+MODEM_FAILURES = (ModemUnavailable, SerialException, DriverError)
+
+
+class ModemState(enum.StrEnum):
+    """What ``faxctl status`` and SNMP show for a modem (with the reason beside it)."""
+
+    UNKNOWN = "unknown"
+    READY = "ready"
+    DEGRADED = "degraded"  # it answers, but its last call failed in the modem
+    DOWN = "down"  # it does not answer; reopened every REOPEN_DELAY_SECONDS
+    STOPPED = "stopped"
 IDLE_WAIT_SECONDS = 30.0
 RETRY_AFTER_FAILURE_SECONDS = 30.0
 CALL_ALLOWANCE_SECONDS = 600.0  # a call's set-up, cover sheet and hang-up, generously
@@ -86,6 +107,9 @@ class ModemRunner(threading.Thread):
         # (faxd/systemd.py Heartbeats); a loop that stops beating gets the service restarted.
         self.beat: Callable[[str, float], None] = lambda _loop, _allowance: None
         self._current_job: Job | None = None
+        self._state = ModemState.UNKNOWN
+        self._down_reason: str | None = None
+        self._last_used = time.monotonic()
         # One render child per modem, kept between jobs: starting one per document costs
         # more than rendering it (bench/bench_imaging.py).
         self._renderer = RenderWorker()
@@ -104,13 +128,20 @@ class ModemRunner(threading.Thread):
                     continue
                 seen = self.work.generation
                 if not self.run_once():
+                    if self._probe_due():
+                        self.probe()
+                        continue
                     self.work.wait(seen, self._idle_timeout())
-            except Exception:  # supervisor boundary: e.g. the database on a full disk
+            except Exception as exc:  # supervisor boundary: e.g. the database on a full disk
                 # The thread must not die silently with its modem. A job it had taken
                 # goes back to the queue as soon as the database takes writes again (at
                 # the latest at the next start, which re-queues every active job).
-                log.exception("runner.failed", modem=self.modem_name)
-                self.stopping.wait(RETRY_AFTER_FAILURE_SECONDS)
+                trouble = None if isinstance(exc, SERIAL_ERRORS) else storage_trouble(exc)
+                if trouble:
+                    log.error("alarm.storage", modem=self.modem_name, reason=trouble)
+                else:
+                    log.exception("runner.failed", modem=self.modem_name)
+                self.stopping.wait(STORAGE_RETRY_SECONDS if trouble else RETRY_AFTER_FAILURE_SECONDS)
                 self._release_current_job()
         self._close()
 
@@ -128,10 +159,18 @@ class ModemRunner(threading.Thread):
         with structlog.contextvars.bound_contextvars(job_id=job.id, modem=self.modem_name):
             try:
                 self._run_job(job)
-            except Exception:  # supervisor boundary: never let one job stop the modem
+            except Exception as exc:  # supervisor boundary: never let one job stop the modem
+                if isinstance(exc, SERIAL_ERRORS):
+                    # The port failed in a way the driver did not wrap: the modem's fault.
+                    self._modem_down(f"{type(exc).__name__}: {exc}")
+                    self._release_current_job()
+                    return True
+                if storage_trouble(exc):
+                    raise  # not the job's fault nor the modem's: run() releases it and waits
                 log.exception("job.crashed")
                 self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
         self._current_job = None
+        self._last_used = time.monotonic()
         return True
 
     def _release_current_job(self) -> None:
@@ -155,23 +194,63 @@ class ModemRunner(threading.Thread):
         try:
             self._modem = self.open_modem()
             self._modem.probe()
-        except ModemUnavailable as exc:
-            if self._modem is not None:
-                self._modem.close()
-                self._modem = None
-            self.store.set_modem_state(self.modem_name, self.modem_config.device, "down", str(exc))
-            log.error("modem.down", modem=self.modem_name, reason=str(exc))
+        except MODEM_FAILURES as exc:
+            self._modem_down(str(exc))
             return False
-        self.store.set_modem_state(self.modem_name, self.modem_config.device, "ready")
+        self._set_state(ModemState.READY, None)
         log.info("modem.ready", modem=self.modem_name)
+        self._last_used = time.monotonic()
         return True
+
+    def probe(self) -> bool:
+        """The idle check: does the open modem still answer AT? If not it is marked down
+        (the loop reopens it on a schedule). Returns whether it answered."""
+        if self._modem is None:
+            return False
+        try:
+            self._modem.probe()
+        except MODEM_FAILURES as exc:
+            self._modem_down(str(exc))
+            return False
+        finally:
+            self._last_used = time.monotonic()
+        if self._state is ModemState.DEGRADED:
+            self._set_state(ModemState.READY, None)
+        return True
+
+    def _probe_due(self) -> bool:
+        interval = self.modem_config.probe_seconds
+        return interval > 0 and self._modem is not None and time.monotonic() - self._last_used >= interval
+
+    def _set_state(self, state: ModemState, reason: str | None) -> None:
+        previous, self._state = self._state, state
+        self.store.set_modem_state(self.modem_name, self.modem_config.device, state.value, reason)
+        if state is ModemState.READY and previous is ModemState.DOWN:
+            log.warning("modem.up", modem=self.modem_name, reason="the modem answers again", was=self._down_reason)
+        elif state is ModemState.DEGRADED and previous is not ModemState.DEGRADED:
+            log.warning("modem.degraded", modem=self.modem_name, reason=reason)
+
+    def _modem_down(self, reason: str) -> None:
+        """Close the port and mark the modem down; the loop reopens it on a schedule."""
+        if self._modem is not None:
+            try:
+                self._modem.close()
+            except (OSError, DriverError):
+                pass  # the port is already gone: closing it cannot fail any worse
+            self._modem = None
+        if self._state is not ModemState.DOWN:
+            # One event per outage, not one per reopen attempt.
+            log.error("modem.down", modem=self.modem_name, reason=reason)
+            self._down_reason = reason
+        self._set_state(ModemState.DOWN, reason)
 
     def _close(self) -> None:
         self._renderer.close()
         if self._modem is not None:
             self._modem.close()
             self._modem = None
-        self.store.set_modem_state(self.modem_name, self.modem_config.device, "stopped")
+        self._state = ModemState.STOPPED
+        self.store.set_modem_state(self.modem_name, self.modem_config.device, ModemState.STOPPED.value)
 
     def _run_job(self, job: Job) -> None:
         directory = self.directory()
@@ -213,20 +292,32 @@ class ModemRunner(threading.Thread):
                             station_check=self.config.station.check, start_bit_rate=self._start_rate(number)),
                 on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
             )
-        except ModemUnavailable as exc:
-            self._modem.close()
-            self._modem = None
-            self.store.set_modem_state(self.modem_name, self.modem_config.device, "down", str(exc))
-            log.error("modem.down", modem=self.modem_name, reason=str(exc))
-            # The modem's fault, not the job's: it waits for a working modem and keeps its tries.
-            self.store.finish_attempt(
-                attempt_id, job, AttemptEnd(Outcome.MODEM_ERROR.value, f"the modem failed: {exc}; queued again",
-                                            None, 0, 0, None),
-                job_state=JobState.QUEUED, next_attempt=now_utc(), count_attempt=False,
-            )
+        except MODEM_FAILURES as exc:
+            self._modem_down(str(exc))
+            self._requeue_modem_failure(job, attempt_id, str(exc), result=None)
             return
+        if result.outcome is Outcome.MODEM_ERROR:
+            if not self.probe():
+                # The port failed mid-call (unplugged, the pty gone): the modem's fault, not
+                # the job's. It goes back to the queue with its try kept; another modem may take it.
+                self._requeue_modem_failure(job, attempt_id, result.reason, result=result)
+                return
+            self._set_state(ModemState.DEGRADED, result.reason)
+        elif self._state is ModemState.DEGRADED:
+            self._set_state(ModemState.READY, None)
         self._remember_line(number, result)
         self._finish(job, attempt_id, result)
+
+    def _requeue_modem_failure(self, job: Job, attempt_id: int, reason: str, result: CallResult | None) -> None:
+        self.store.finish_attempt(
+            attempt_id, job,
+            AttemptEnd(Outcome.MODEM_ERROR.value, f"the modem failed: {reason}; queued again",
+                       result.remote_id if result else None, result.pages_sent if result else 0,
+                       result.pages_confirmed if result else 0, result.bit_rate if result else None),
+            job_state=JobState.QUEUED, next_attempt=now_utc(), count_attempt=False,
+        )
+        log.warning("job.requeued", reason="modem failure; the try is kept")
+        self.work.notify()  # another modem may take it now
 
     def _start_rate(self, number: str) -> int | None:
         """The first rate for ``number`` from the per-destination memory (None: fastest).

@@ -25,6 +25,7 @@ import signal
 import threading
 import time
 import tty
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -40,6 +41,8 @@ logger = structlog.get_logger("drivers.simulator")
 
 #: A host that stops reading for this long is gone; what it has not read is dropped.
 WRITE_STALL_SECONDS = 5.0
+# With keep_pages=False: how many ended calls (without bitmaps) stay in memory.
+RECENT_CALLS = 64
 
 
 class _HostGone(Exception):
@@ -61,6 +64,7 @@ class SimulatedModem:
         idle_timeout: float = 60.0,
         receive_timeout: float = RECEIVE_TIMEOUT,
         fax_class: str = "1",
+        keep_pages: bool = True,
     ) -> None:
         """``speed`` scales line time: 0 no delays, 1 real pace. ``fax_class`` is the
         personality: "1" (T.31), or "2", "2.0", "2.1" (``class2_dce``).
@@ -73,6 +77,10 @@ class SimulatedModem:
         another CSI. A call with no host activity for ``idle_timeout`` seconds is
         dropped; ``receive_timeout`` is how long +FRH/+FRM wait for a carrier before
         NO CARRIER (a modem setting: not scaled by ``speed``).
+
+        ``keep_pages=False`` (a long-running simulator, e.g. inside the daemon) keeps in
+        memory only the last ``RECENT_CALLS`` calls, without their page bitmaps, once the
+        call is written to ``out_dir``: memory stays bounded however many faxes arrive.
         """
         if speed < 0:
             raise ValueError("speed is a factor on line time and cannot be negative")
@@ -90,7 +98,9 @@ class SimulatedModem:
         self.fax_class = fax_class
         self._close_requested = False
         self.path: str | None = None
-        self._calls: list[ReceivedCall] = []
+        self.keep_pages = keep_pages or out_dir is None
+        self._calls: deque[ReceivedCall] = deque(maxlen=None if self.keep_pages else RECENT_CALLS)
+        self._ended = 0  # calls ended so far (the deque may hold fewer)
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,8 +178,8 @@ class SimulatedModem:
     def wait_for_calls(self, count: int, timeout: float) -> list[ReceivedCall]:
         """Returns the calls once ``count`` have ended; raises ``TimeoutError`` after ``timeout``."""
         with self._changed:
-            if not self._changed.wait_for(lambda: len(self._calls) >= count, timeout=timeout):
-                raise TimeoutError(f"{len(self._calls)} of {count} simulated calls ended in {timeout} s")
+            if not self._changed.wait_for(lambda: self._ended >= count, timeout=timeout):
+                raise TimeoutError(f"{self._ended} of {count} simulated calls ended in {timeout} s")
             return list(self._calls)
 
     def wait_for_new_pty(self, old_path: str, timeout: float) -> str:
@@ -190,9 +200,11 @@ class SimulatedModem:
         return dataclasses.replace(self.default_profile, csi=csi) if csi else self.default_profile
 
     def _record(self, call: ReceivedCall) -> None:
+        written = False
         if self.out_dir is not None:
             try:
                 write_call(self.out_dir, call)
+                written = True
             except OSError as exc:
                 logger.error("simulator.output_failed", call_id=call.call_id, error=str(exc))
         logger.info(
@@ -202,8 +214,11 @@ class SimulatedModem:
             pages=len(call.pages),
             faults=",".join(call.faults) or None,
         )
+        if written and not self.keep_pages:
+            call = dataclasses.replace(call, pages=())  # the bitmaps are on disk now
         with self._changed:
             self._calls.append(call)
+            self._ended += 1
             self._changed.notify_all()
 
     # --- the thread -----------------------------------------------------------------
@@ -298,7 +313,9 @@ def run_simulator(
     """
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    modem = SimulatedModem(csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class)
+    modem = SimulatedModem(
+        csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class, keep_pages=False
+    )
     try:
         path = modem.start()
         numbers = len(modem.profiles)

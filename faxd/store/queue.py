@@ -158,8 +158,12 @@ class QueueStore(Database):
         with self.transaction() as conn:
             cur = conn.execute(
                 f"SELECT {JOB_COLUMNS} FROM jobs j JOIN documents d ON d.id = j.document_id"
-                " WHERE j.state = ? AND j.next_attempt <= ? ORDER BY j.priority, j.next_attempt, j.seq LIMIT 1",
-                (JobState.QUEUED, iso(now)),
+                " WHERE j.state = ? AND j.next_attempt <= ?"
+                # One call per number at a time across all modems: a second modem dialling
+                # a number that is already in a call gets busy, or overlaps two faxes.
+                " AND j.number NOT IN (SELECT number FROM jobs WHERE state = ?)"
+                " ORDER BY j.priority, j.next_attempt, j.seq LIMIT 1",
+                (JobState.QUEUED, iso(now), JobState.ACTIVE),
             )
             cur.row_factory = sqlite3.Row
             row = cur.fetchone()
@@ -324,7 +328,7 @@ class QueueStore(Database):
 
     def release_job(self, job: Job) -> None:
         """Put a job its runner could not finish back in the queue, closing an attempt it
-        left open, without counting the try."""
+        left open and giving that attempt's try back (the runner failed, not the call)."""
         at = iso(now_utc())
         reason = "the runner failed during the attempt; queued again"
         with self.transaction() as conn:
@@ -335,8 +339,9 @@ class QueueStore(Database):
                 (at, reason, job.id),
             )
             conn.execute(
-                "UPDATE jobs SET state = ?, next_attempt = ?, updated = ? WHERE id = ? AND state = ?",
-                (JobState.QUEUED, at, at, job.id, JobState.ACTIVE),
+                "UPDATE jobs SET state = ?, next_attempt = ?, updated = ?, attempts = MAX(attempts - ?, 0)"
+                " WHERE id = ? AND state = ?",
+                (JobState.QUEUED, at, at, len(cut_off), job.id, JobState.ACTIVE),
             )
             self._audit(conn, at, "job.released", document_id=job.document_id, job_id=job.id,
                         data={"attempts": cut_off, "reason": reason})

@@ -15,7 +15,7 @@ def add_document(store: Store, recipients: tuple[str, ...] = ("kommun-malmo", "v
         document_id="D1", sha256="ab" * 32, original_name="form.pdf", path=Path("/x/D1.pdf"),
         message_type="inskrivningsinformation", sender="sus-lund-avd-12", reference="R1", event_date=None,
         pages=2, directory_version="v1",
-        jobs=[NewJob(r, r.title(), "0406280410", "municipality", "rule", 50) for r in recipients],
+        jobs=[NewJob(r, r.title(), f"040628041{i}", "municipality", "rule", 50) for i, r in enumerate(recipients)],
     )
 
 
@@ -104,3 +104,36 @@ def test_claimed_job_carries_each_column_in_its_field(tmp_path: Path) -> None:
         "inskrivningsinformation", "sus-lund-avd-12", "vc-lund", "Vc-Lund")
     assert (job.number, job.priority, job.attempts, job.directory_version) == ("0406280410", 50, 0, "v1")
     assert (job.document_pages, job.pages_done) == (2, 0)
+
+
+def test_one_call_per_number_across_modems(tmp_path: Path) -> None:
+    """Two jobs to one number are never active at once: the second modem gets nothing
+    until the first call ends, and then the other job."""
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    for document_id in ("D1", "D2"):
+        store.add_routed_document(
+            document_id=document_id, sha256=document_id * 32, original_name="f.pdf", path=Path(f"/x/{document_id}"),
+            message_type="akutblad", sender="s", reference=None, event_date=None, pages=1, directory_version="v1",
+            jobs=[NewJob("avd-1", "Avd 1", "0406280420", "ward", "rule", 10)],
+        )
+    first = store.claim_next_job("sim0", now_utc())
+    assert first is not None
+    assert store.claim_next_job("sim1", now_utc()) is None
+    attempt = store.start_attempt(first, "sim0", first.number, 1, now_utc())
+    store.finish_attempt(attempt, first, AttemptEnd("confirmed", "ok", None, 1, 1, 14400),
+                         job_state=JobState.CONFIRMED, next_attempt=None)
+    second = store.claim_next_job("sim1", now_utc())
+    assert second is not None and second.id != first.id
+
+
+def test_a_released_job_keeps_its_try(tmp_path: Path) -> None:
+    """A job whose runner failed mid-attempt goes back to the queue with the try given back."""
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    add_document(store, ("vc-lund",))
+    job = store.claim_next_job("m1", now_utc())
+    assert job is not None
+    store.start_attempt(job, "m1", job.number, 1, now_utc())
+    store.release_job(job)
+    again = store.claim_next_job("m1", now_utc())
+    assert again is not None and again.attempts == 0
+    assert store.confirmation_log()[0]["outcome"] == "interrupted"

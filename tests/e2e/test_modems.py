@@ -1,0 +1,90 @@
+"""Modems that go away and come back, with the real daemon and simulated modems whose
+pty disappears (the simulator killed) and reappears (started again on the same link)."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+from tests.e2e.harness import BIN, Child, Gateway, admission_meta, make_pdf
+
+
+def simulator(gateway: Gateway, name: str, speed: float = 0.0) -> Child:
+    link = gateway.root / f"tty-{name}"
+    child = Child(
+        [
+            str(BIN / "faxctl"),
+            "modem",
+            "simulate",
+            "--link",
+            str(link),
+            "--out",
+            str(gateway.received / name),
+            "--speed",
+            str(speed),
+            "--csi",
+            "+46 40 628 04 99",
+        ]
+    )
+    gateway.children.append(child)
+    child.wait_for(re.escape(str(link)), timeout=30)
+    return child
+
+
+def modems(gateway: Gateway) -> dict[str, dict[str, str]]:
+    return {m["name"]: m for m in gateway.status()["modems"]}
+
+
+def two_modem_gateway(gateway: Gateway) -> None:
+    gateway.device = str(gateway.root / "tty-sim0")
+    gateway.extra_config = (
+        f'probe_seconds = 1\n[[modem]]\nname = "m1"\ndevice = "{gateway.root / "tty-sim1"}"\nprobe_seconds = 1\n'
+    )
+
+
+def test_an_idle_modem_unplugged_is_marked_down_jobs_go_to_the_other_and_it_comes_back(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """The idle AT probe finds m0 gone: modem.down with its reason, status shows it down;
+    documents dropped meanwhile go out on m1 without an error; when the pty is back m0 is
+    reopened on its schedule (modem.up) and shows ready."""
+    sim0 = simulator(gateway, "sim0")
+    simulator(gateway, "sim1")
+    two_modem_gateway(gateway)
+    daemon = gateway.start_daemon()
+    sim0.stop(signal.SIGKILL)  # the pty disappears; the link is left dangling
+    line = daemon.wait_for(r"event=modem\.down(?=.*modem=m0)", timeout=30)[0]
+    assert "reason=" in line
+    assert modems(gateway)["m0"]["state"] == "down"
+    for n in range(2):
+        gateway.send(make_pdf(tmp_path / f"d{n}.pdf", 1, metadata=admission_meta(FaxdReference=f"U-{n}")))
+    daemon.wait_for(r"event=job\.sent", count=4, timeout=120)
+    log = gateway.log()
+    assert [e["outcome"] for e in log] == ["confirmed"] * 4 and {e["modem"] for e in log} == {"m1"}
+    assert daemon.count(r"job\.crashed|internal error") == 0
+    simulator(gateway, "sim0")  # the pty reappears behind the same link
+    daemon.wait_for(r"event=modem\.up(?=.*modem=m0)", timeout=60)
+    assert modems(gateway)["m0"]["state"] == "ready"
+
+
+def test_a_modem_unplugged_mid_call_gives_the_job_back_with_its_try_kept(gateway: Gateway, tmp_path: Path) -> None:
+    """The pty disappears during a call: the modem is marked down, the attempt ends as a
+    modem error without using up a try, and the job is confirmed once the modem is back."""
+    gateway.device = str(gateway.root / "tty-sim0")
+    sim0 = simulator(gateway, "sim0", speed=0.05)
+    daemon = gateway.start_daemon()
+    gateway.send(make_pdf(tmp_path / "k.pdf", 2, metadata=admission_meta()))
+    daemon.wait_for(r"event=job\.dialing", timeout=60)
+    sim0.stop(signal.SIGKILL)
+    daemon.wait_for(r"event=modem\.down(?=.*modem=m0)", timeout=60)
+    daemon.wait_for(r"event=job\.requeued", timeout=30)
+    status = gateway.status()
+    assert status["modems"][0]["state"] == "down"
+    assert {j["state"] for j in status["open_jobs"]} == {"queued"}
+    assert all(j["attempts"] == 0 for j in status["open_jobs"])  # the modem's fault: no try used
+    simulator(gateway, "sim0")
+    daemon.wait_for(r"event=modem\.up(?=.*modem=m0)", timeout=60)
+    daemon.wait_for(r"event=job\.sent", count=2, timeout=120)
+    outcomes = [e["outcome"] for e in gateway.log()]
+    assert outcomes.count("modem_error") == 1 and outcomes.count("confirmed") == 2
