@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -39,8 +40,9 @@ log = structlog.get_logger("faxd.runner")
 REOPEN_DELAY_SECONDS = 10.0
 STORAGE_RETRY_SECONDS = 10.0
 # Serial errors a driver may let through; each means the modem, not the job, failed.
-SERIAL_ERRORS = (SerialException, DriverError)
-MODEM_FAILURES = (ModemUnavailable, SerialException, DriverError)
+# termios.error is not an OSError: tcflush on a pty whose other side is gone raises it.
+SERIAL_ERRORS = (SerialException, DriverError, termios.error)
+MODEM_FAILURES = (ModemUnavailable, SerialException, DriverError, termios.error)
 
 
 class ModemState(enum.StrEnum):
@@ -235,7 +237,7 @@ class ModemRunner(threading.Thread):
         if self._modem is not None:
             try:
                 self._modem.close()
-            except (OSError, DriverError):
+            except (OSError, DriverError, termios.error):
                 pass  # the port is already gone: closing it cannot fail any worse
             self._modem = None
         if self._state is not ModemState.DOWN:
@@ -253,6 +255,9 @@ class ModemRunner(threading.Thread):
         self.store.set_modem_state(self.modem_name, self.modem_config.device, ModemState.STOPPED.value)
 
     def _run_job(self, job: Job) -> None:
+        if job.pages_done >= job.document_pages > 0:
+            self._confirmed_earlier(job)
+            return
         directory = self.directory()
         unit = directory.get(job.recipient)
         if unit is None:
@@ -307,6 +312,18 @@ class ModemRunner(threading.Thread):
             self._set_state(ModemState.READY, None)
         self._remember_line(number, result)
         self._finish(job, attempt_id, result)
+
+    def _confirmed_earlier(self, job: Job) -> None:
+        """The remote confirmed every page in an attempt the daemon was killed in before it
+        recorded the outcome: the job is done. Sending it again would fax it twice."""
+        attempt_id = self.store.start_attempt(job, self.modem_name, job.number, 0, now_utc())
+        reason = "every page was confirmed by the remote in an interrupted attempt; nothing sent again"
+        self.store.finish_attempt(
+            attempt_id, job, AttemptEnd(Outcome.CONFIRMED.value, reason, None, 0, 0, None),
+            job_state=JobState.CONFIRMED, next_attempt=None, count_attempt=False,
+        )
+        log.info("job.sent", outcome=Outcome.CONFIRMED.value, pages_confirmed=job.pages_done, note=reason)
+        self._file_document(job)
 
     def _requeue_modem_failure(self, job: Job, attempt_id: int, reason: str, result: CallResult | None) -> None:
         self.store.finish_attempt(
