@@ -246,6 +246,13 @@ class ModemReader:
         self._mode = _Mode.DATA
         self._unstuffer = Unstuffer(undoubled=self._dle_undoubled)
 
+    def take_pending(self) -> bytes:
+        """Returns and forgets the bytes fed but not parsed yet: what followed the last
+        event, e.g. the XON a Class 2 modem sends after CONNECT to ``+FDT``."""
+        pending = bytes(self._buffer)
+        self._buffer.clear()
+        return pending
+
     def next_event(self) -> ReaderEvent | None:
         """Returns the next complete event, or None when more bytes are needed."""
         while not self._events:

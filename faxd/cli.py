@@ -376,7 +376,20 @@ def cmd_modem_simulate(args: argparse.Namespace) -> int:
         profiles = load_profiles(Path(args.profiles)) if args.profiles else None
     except (OSError, ProfileError) as exc:
         raise CliError(f"cannot use the profiles file: {exc}") from None
-    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed, profiles=profiles)
+    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed, profiles=profiles,
+                  fax_class=args.fax_class)
+    return 0
+
+
+def cmd_modem_probe(args: argparse.Namespace) -> int:
+    from drivers.port import DriverError
+    from drivers.probe import probe_modem
+
+    try:
+        report = probe_modem(args.device, speed=args.speed)
+    except DriverError as exc:
+        raise CliError(f"cannot probe {args.device}: {exc}") from None
+    print(report.to_json() if args.json else report.text())
     return 0
 
 
@@ -435,13 +448,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_preview)
 
     modem = sub.add_parser("modem", help="modem tools").add_subparsers(dest="modem_command", required=True)
-    p = modem.add_parser("simulate", help="run a simulated Class 1 fax modem on a pseudo-terminal")
+    p = modem.add_parser("simulate", help="run a simulated fax modem (Class 1, 2, 2.0 or 2.1) on a pseudo-terminal")
     p.add_argument("--link", required=True, help="symlink to create pointing at the pty")
     p.add_argument("--csi", default="+46 40 628 04 99", help="the remote fax machine's station id")
     p.add_argument("--out", default="received", help="folder for received pages and call summaries")
     p.add_argument("--speed", type=float, default=1.0, help="1 = real line pace, 0 = no line delays")
     p.add_argument("--profiles", help="TOML/JSON file: the remote fax machine and its faults per dialled number")
+    p.add_argument("--class", dest="fax_class", choices=("1", "2", "2.0", "2.1"), default="1",
+                   help="the modem's fax class (personality); default 1")
     p.set_defaults(func=cmd_modem_simulate)
+    p = modem.add_parser("probe", help="ask a modem what it is and which fax classes it speaks")
+    p.add_argument("device", help="serial device (or a simulated modem's link)")
+    p.add_argument("--speed", type=int, default=115200, help="serial speed (default 115200)")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.set_defaults(func=cmd_modem_probe)
     register_audit(sub)
     register_coordinator(sub)
     return parser

@@ -29,6 +29,8 @@ from routing.numbers import DialRule
 
 DEFAULT_CONFIG = Path("/etc/faxd/faxd.toml")
 SIMULATED = "simulated"
+#: The values of [[modem]] class; "auto" asks the modem (drivers.probe.PREFERENCE).
+FAX_CLASSES = ("1", "2", "2.0", "2.1", "auto")
 
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -55,7 +57,8 @@ class ModemConfig:
     name: str
     device: str  # a serial device path, or "simulated"
     speed: int = 115200
-    fax_class: str = "1"
+    fax_class: str = "1"  # "1", "2", "2.0", "2.1", or "auto" (probe the modem; drivers/probe.py)
+    simulator_class: str = "1"  # only for a simulated modem: its personality (default: class)
     simulator_csi: str | None = None  # only for a simulated modem: its remote's CSI
     simulator_speed: float = 0.0  # only for a simulated modem: 0 = no line delays, 1 = line pace
     simulator_profiles: Path | None = None  # only for a simulated modem: remotes and faults per number
@@ -347,9 +350,11 @@ class _Reader:
         name = self.string(raw, f"{key}.name", f"modem{index}")
         device = self.string(raw, f"{key}.device")
         fax_class = str(raw.get("class", "1"))
-        if fax_class not in ("1",):
-            # Class 2/2.0 drivers are their own issue; refuse rather than half-work.
-            raise self.fail(f"{key}.class", f"fax class {fax_class!r} is not supported yet (supported: '1')")
+        if fax_class not in FAX_CLASSES:
+            raise self.fail(f"{key}.class", f"fax class {fax_class!r}: one of {', '.join(map(repr, FAX_CLASSES))}")
+        simulator_class = str(raw.get("simulator_class", fax_class if fax_class != "auto" else "1"))
+        if simulator_class not in FAX_CLASSES[:-1]:
+            raise self.fail(f"{key}.simulator_class", f"the simulated modem's class: one of {', '.join(FAX_CLASSES[:-1])}")
         csi = raw.get("simulator_csi")
         if csi is not None and not isinstance(csi, str):
             raise self.fail(f"{key}.simulator_csi", "must be a string")
@@ -360,6 +365,7 @@ class _Reader:
             device=device,
             speed=int(self.number(raw, f"{key}.speed", 115200, minimum=300)),
             fax_class=fax_class,
+            simulator_class=simulator_class,
             simulator_csi=csi,
             simulator_speed=self.number(raw, f"{key}.simulator_speed", 0.0),
             simulator_profiles=profiles,

@@ -20,6 +20,9 @@ from types import FrameType
 import structlog
 
 from drivers.class1 import Class1Modem
+from drivers.class2 import Class2Modem
+from drivers.class2_quirks import class2_quirks
+from drivers.probe import detect_class
 from drivers.modem import FaxModem, Station
 from drivers.simulator import SimulatedModem, load_profiles
 from drivers.simulator.profiles import ProfileError
@@ -148,6 +151,7 @@ class Daemon:
             out_dir=self.config.state / "simulator" / modem.name,
             speed=modem.simulator_speed,
             keep_pages=False,  # the daemon runs for months: received pages live on disk only
+            fax_class=modem.simulator_class,
         )
         path = simulator.start()
         self.simulators.append(simulator)
@@ -157,6 +161,16 @@ class Daemon:
     def _opener(self, modem: ModemConfig, device: str) -> FaxModem:
         station = Station(tsi=self.config.station.tsi, header_name=self.config.station.header_name)
         trace = self.config.state / "trace" / modem.name if modem.trace else None
+        fax_class = modem.fax_class
+        if fax_class == "auto":
+            sections = modem.profile.sections if modem.profile is not None else {}
+            prefer = class2_quirks(sections.get("class2")).prefer_class
+            fax_class = detect_class(device, modem.speed, prefer)
+            log.info("modem.class_detected", modem=modem.name, fax_class=fax_class)
+        if fax_class != "1":
+            return Class2Modem(device, fax_class=fax_class, speed=modem.speed, station=station, name=modem.name,
+                               trace_dir=trace, ecm=modem.ecm, max_page_resends=modem.max_page_resends,
+                               profile=modem.profile, flow_control=modem.flow_control)
         return Class1Modem(device, speed=modem.speed, station=station, name=modem.name, trace_dir=trace,
                            ecm=modem.ecm, min_bit_rate=modem.min_bit_rate, max_page_resends=modem.max_page_resends,
                            profile=modem.profile, flow_control=modem.flow_control)

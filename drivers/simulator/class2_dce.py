@@ -86,7 +86,7 @@ PERSONALITIES = {
 #: What the modem can do (+FDCC=? / +FCC=?): no ECM, so no MMR either (see class2_line).
 CAPABILITY_RANGES = "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
 IDENTITY = ("faxd", "faxd simulated Class {} modem", "1.0")
-_EXTENDED = re.compile(r'\+F[A-Z]+(?:=\?|\?|=(?:"[^"]*"|[^;]*))?')
+_EXTENDED = re.compile(r'\+[A-Z]+(?:=\?|\?|=(?:"[^"]*"|[^;]*))?')
 
 
 class _Mode(enum.Enum):
@@ -278,6 +278,12 @@ class Class2Dce:
                 self._fax_class = value
             else:
                 return "ERROR"
+            return "OK"
+        if not name.startswith("+F"):
+            if query:
+                info.append(self._registers.get(name, "0"))
+            elif value != "?":
+                self._registers[name] = value  # +IFC, +ICF, +IPR (V.250 6.2): kept, a pty has no lines
             return "OK"
         if self._fax_class not in ("2", "2.0", "2.1"):
             return "ERROR"  # the fax commands exist in a fax class only

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image, ImageSequence
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
@@ -132,6 +133,10 @@ class Child:
         return code
 
 
+#: A test that runs for every fax class takes ``gateway`` through this (indirect) parametrisation.
+ALL_CLASSES = pytest.mark.parametrize("gateway", ["1", "2", "2.0", "2.1"], indirect=True, ids=lambda c: f"class{c}")
+
+
 @dataclass
 class Gateway:
     """One test's faxd installation: config, spool, state, a simulated modem."""
@@ -139,6 +144,7 @@ class Gateway:
     root: Path
     device: str
     extra_config: str = ""
+    fax_class: str = "1"  # the simulated modem's personality and the [[modem]] class
     daemon: Child | None = None
     simulator: Child | None = None
     children: list[Child] = field(default_factory=list)
@@ -181,7 +187,7 @@ when_not_declared = "send"
 [[modem]]
 name = "m0"
 device = "{self.device}"
-class = "1"
+class = "{self.fax_class}"
 {self.extra_config}
 """
         )
@@ -191,7 +197,7 @@ class = "1"
         """``profiles``: remote fax machine and faults per dialled number (digits)."""
         link = self.root / "tty-sim"
         argv = [str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out", str(self.received),
-                "--speed", str(speed), "--csi", csi]
+                "--speed", str(speed), "--csi", csi, "--class", self.fax_class]
         if profiles is not None:
             path = self.root / "profiles.json"
             path.write_text(json.dumps({"numbers": profiles}))

@@ -14,6 +14,7 @@ from pypdf import PdfWriter
 from drivers.page import Resolution
 from imaging import render_pdf
 from tests.e2e.harness import (
+    ALL_CLASSES,
     GUARDED_MUNICIPALITY,
     MUNICIPALITY,
     OUTPATIENT,
@@ -26,6 +27,7 @@ from tests.e2e.harness import (
 pytestmark = pytest.mark.e2e
 
 
+@ALL_CLASSES
 def test_dropped_pdfs_are_faxed_with_cover_sheet_and_confirmed(gateway: Gateway, tmp_path: Path) -> None:
     """Two PDFs go to two recipients each; the remote receives cover + pages exactly as archived."""
     gateway.start_simulator()
@@ -147,6 +149,7 @@ def test_bad_input_is_quarantined_with_a_reason_and_the_daemon_keeps_going(gatew
     assert len(quarantined) == 6 and all(q["reason"] for q in quarantined)
 
 
+@ALL_CLASSES
 def test_wrong_station_id_stops_before_page_one_and_is_not_retried(gateway: Gateway, tmp_path: Path) -> None:
     """A remote whose CSI differs from the directory's gets no page; the job fails for follow-up."""
     gateway.start_simulator()

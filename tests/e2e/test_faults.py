@@ -10,7 +10,16 @@ import pytest
 
 from drivers.page import Resolution
 from imaging import header_rows, render_pdf
-from tests.e2e.harness import MUNICIPALITY, OUTPATIENT, SAMPLE_DIRECTORY, Gateway, admission_meta, make_pdf, tiff_pages
+from tests.e2e.harness import (
+    ALL_CLASSES,
+    MUNICIPALITY,
+    OUTPATIENT,
+    SAMPLE_DIRECTORY,
+    Gateway,
+    admission_meta,
+    make_pdf,
+    tiff_pages,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,6 +30,7 @@ def digits(unit_id: str) -> str:
     return unit.fax
 
 
+@ALL_CLASSES
 def test_a_call_cut_off_mid_document_resumes_after_the_confirmed_pages(gateway: Gateway, tmp_path: Path) -> None:
     """DCN after the 2nd page of every call: each retry starts with a continuation cover sheet
     and the next unconfirmed page, until every page has been confirmed once."""
@@ -68,6 +78,7 @@ def test_training_failure_at_high_rates_falls_back_and_ecm_mmr_is_used_when_offe
     assert calls[digits(MUNICIPALITY)]["ecm"] is False
 
 
+@ALL_CLASSES
 def test_a_busy_number_is_tried_up_to_the_limit_then_left_for_follow_up(gateway: Gateway, tmp_path: Path) -> None:
     """Busy every time: three tries, then the job fails with the reason; the other recipient is unaffected."""
     gateway.start_simulator(profiles={digits(MUNICIPALITY): {"answer": "busy"}})

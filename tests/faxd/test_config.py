@@ -53,7 +53,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         (lambda t: t.replace('tsi = "+46 40 628 04 00"', 'tsi = "FAX-GATEWAY"'), "[station.tsi]"),
         (lambda t: t.replace('callback = "040-628 04 00"', ""), "[station.callback]"),
         (lambda t: t.replace("[[modem]]", "[[nomodem]]"), "[modem]"),
-        (lambda t: t + 'class = "2"\n', "[modem.0.class]"),
+        (lambda t: t + 'class = "3"\n', "[modem.0.class]"),
         (lambda t: t.replace("[paths]", "[paths]\nbogus = 1").replace('spool = "spool"', ""), "[paths.spool]"),
         (lambda t: t + "speed = 12\n", "[modem.0.speed]"),
     ],
@@ -150,3 +150,11 @@ def test_the_shipped_example_and_every_documented_key_are_known(tmp_path: Path) 
         "[logging]\nformat = 'json'\n"
     )
     load_config(write(tmp_path, full))
+
+
+@pytest.mark.parametrize("fax_class", ["1", "2", "2.0", "2.1", "auto"])
+def test_every_fax_class_and_auto_is_accepted(tmp_path: Path, fax_class: str) -> None:
+    """class takes 1, 2, 2.0, 2.1 or auto; a simulated modem's personality follows it (1 for auto)."""
+    config = load_config(write(tmp_path, GOOD + f'class = "{fax_class}"\n'))
+    assert config.modems[0].fax_class == fax_class
+    assert config.modems[0].simulator_class == (fax_class if fax_class != "auto" else "1")

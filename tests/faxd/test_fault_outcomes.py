@@ -1,5 +1,6 @@
-"""Each fault of the simulated line, through the real Class 1 driver and the queue runner:
-the outcome in the confirmation log, and what becomes of the job."""
+"""Each fault of the simulated line, through the real driver of each fax class (Class 1, and
+Class 2, 2.0, 2.1 against the simulator's personalities) and the queue runner: the outcome
+in the confirmation log, and what becomes of the job."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 
 from drivers.class1 import Class1Modem
-from drivers.modem import Station
+from drivers.class2 import Class2Modem
+from drivers.modem import FaxModem, Station
 from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from tests.faxd.site import Site, admission
 
@@ -31,14 +33,28 @@ CASES: dict[str, tuple[dict[str, Any], str, str, str]] = {
     "wrong-csi": ({"csi": "031 390 06 99"}, "station_mismatch", "failed", "not retried"),
     "blank-csi": ({"csi": ""}, "station_mismatch", "failed", "not retried"),
     "rtp": ({"rtp_pages": frozenset({1})}, "confirmed", "confirmed", ""),
+    "modem-stops-answering": ({"wedge_after_page": 1, "wedge_seconds": 1.0}, "modem_error", "queued", "modem"),
     "ecm-lost-frames": ({"ecm": True, "t6": True, "ecm_lost_frames": frozenset({0})}, "confirmed", "confirmed", ""),
 }
+#: ECM is Class 1's here: the simulated Class 2 firmware offers none (class2_line.py).
+CLASS1_ONLY = {"ecm-lost-frames"}
+CLASSES = ("1", "2", "2.0", "2.1")
+MATRIX = [(fault, fax_class) for fax_class in CLASSES for fault in CASES if fax_class == "1" or fault not in CLASS1_ONLY]
+
+
+def open_modem(path: str, fax_class: str) -> FaxModem:
+    station = Station(tsi="+46 40 628 04 00", header_name="Test")
+    if fax_class == "1":
+        return Class1Modem(path, station=station, name="sim0", command_timeout=2.0, max_page_resends=1)
+    return Class2Modem(path, fax_class=fax_class, station=station, name="sim0", command_timeout=2.0,
+                       max_page_resends=1, phase_timeout=5.0)
 
 
 @pytest.fixture
 def simulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SimulatedModem]:
-    fields = {"csi": MUNICIPALITY_CSI} | request.param
-    modem = SimulatedModem(out_dir=tmp_path / "received", receive_timeout=0.3,
+    fault, fax_class = request.param
+    fields = {"csi": MUNICIPALITY_CSI} | CASES[fault][0]
+    modem = SimulatedModem(out_dir=tmp_path / "received", receive_timeout=0.3, fax_class=fax_class,
                            profiles={MUNICIPALITY_NUMBER: RemoteProfile(**fields)})
     modem.start()
     yield modem
@@ -47,8 +63,8 @@ def simulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Simula
 
 @pytest.mark.parametrize(
     ("simulator", "outcome", "job_state", "reason"),
-    list(CASES.values()),
-    ids=list(CASES),
+    [((fault, fax_class), *CASES[fault][1:]) for fault, fax_class in MATRIX],
+    ids=[f"class{fax_class}-{fault}" for fault, fax_class in MATRIX],
     indirect=["simulator"],
 )
 def test_fault_gives_outcome_log_entry_and_job_state(
@@ -57,9 +73,7 @@ def test_fault_gives_outcome_log_entry_and_job_state(
     """The first call's outcome is logged with a reason, and the job is retried or not as the outcome says."""
     assert simulator.path is not None
     path = simulator.path
-    site = Site(tmp_path, max_attempts=3, open_modem=lambda: Class1Modem(
-        path, station=Station(tsi="+46 40 628 04 00", header_name="Test"), name="sim0",
-        command_timeout=2.0, max_page_resends=1))
+    site = Site(tmp_path, max_attempts=3, open_modem=lambda: open_modem(path, simulator.fax_class))
     admission(site)
     assert site.runner.run_once() and site.runner.run_once()  # one call per recipient
     log = {e["recipient"]: e for e in site.store.confirmation_log()}

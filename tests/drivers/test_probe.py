@@ -1,0 +1,56 @@
+"""``faxctl modem probe`` against each simulated personality: it names what the modem is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drivers.probe import choose_class, parse_classes
+from drivers.simulator import SimulatedModem
+from faxd.cli import main
+
+EXPECTED = {
+    "1": (["0", "1", "1.0"], "1", "+FTM=?"),
+    "2": (["0", "2"], "2", "(0,1),(0-5)"),
+    "2.0": (["0", "2.0"], "2.0", "(0,1),(0-5)"),
+    "2.1": (["0", "2.0", "2.1"], "2.1", "(0,1),(0-5)"),
+}
+
+
+@pytest.mark.parametrize("fax_class", list(EXPECTED))
+def test_probe_reports_each_simulated_personality(fax_class: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The JSON report lists the classes, each class's capabilities and identity, and what auto picks."""
+    classes, preferred, capability = EXPECTED[fax_class]
+    with SimulatedModem(fax_class=fax_class) as modem:
+        assert modem.path is not None
+        assert main(["modem", "probe", modem.path, "--json"]) == 0
+        out = capsys.readouterr().out  # the simulator's own log lines may precede the report
+        report, _ = json.JSONDecoder().raw_decode(out[out.index('{\n  "device"') :])
+        assert main(["modem", "probe", modem.path]) == 0
+        text = capsys.readouterr().out
+    assert report["classes"] == classes and report["preferred"] == preferred
+    assert f"simulated Class {fax_class} modem" in report["identification"]["I0"]
+    details = {detail["fax_class"]: detail for detail in report["details"]}
+    assert set(details) == {c for c in classes if c in ("1", "2", "2.0", "2.1")}
+    if fax_class == "1":
+        assert "145" in details["1"]["capabilities"]
+    else:
+        assert capability in details[preferred]["capabilities"]
+        assert details[preferred]["model"] == f"faxd simulated Class {fax_class} modem"
+    assert f'class = "auto" uses: {preferred}' in text
+
+
+def test_probe_of_nothing_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A device that is not there: one clear line, exit 1."""
+    assert main(["modem", "probe", "/dev/faxd-no-such-modem"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_class_preference() -> None:
+    """Class 1 first, then 2.1, 2.0, 2; a quirk profile's preference wins when offered."""
+    assert parse_classes("(0,1,2,2.0)") == ("0", "1", "2", "2.0")
+    assert choose_class(("0", "1", "2", "2.0")) == "1"
+    assert choose_class(("0", "2", "2.0")) == "2.0"
+    assert choose_class(("0", "1", "2.0"), prefer="2.0") == "2.0"
+    assert choose_class(("0",)) is None
