@@ -222,6 +222,7 @@ class Daemon:
                 runner.join(RUNNER_STOP_SECONDS)
             for simulator in self.simulators:
                 simulator.stop()
+            self.intake.close()
             log.info("daemon.stopped")
             self.lock.release()
         return 0

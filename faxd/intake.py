@@ -10,6 +10,7 @@ read-only disk) stops it without touching any document, until the storage is bac
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,9 @@ from routing.metadata import DocumentMeta
 from routing.errors import RoutingError
 from routing.rules import Route, route
 from spool import queue
-from spool.inspection import DocumentFacts, DocumentRejected, inspect
+from spool.inspection import DocumentFacts, DocumentRejected
 from spool.folders import SpoolFolders
+from spool.inspector import Inspector
 
 log = structlog.get_logger("faxd.intake")
 
@@ -37,13 +39,21 @@ class RoutedDocument:
     route: Route
 
 
-def route_document(path: Path, sidecar: Path | None, config: Config, directory: Directory) -> RoutedDocument:
+def route_document(
+    path: Path, sidecar: Path | None, config: Config, directory: Directory, inspector: Inspector | None = None
+) -> RoutedDocument:
     """Check a document and route it. Raises DocumentRejected or RoutingError with the reason.
 
     The daemon's intake and ``faxctl route`` (the dry run) both come through here, so the
-    dry run says exactly what the daemon would do.
+    dry run says exactly what the daemon would do. The PDF is parsed in ``inspector``'s
+    limited child (a new one for this document when none is given), never here.
     """
-    facts = inspect(path, sidecar, max_bytes=config.limits.max_document_bytes, max_pages=config.limits.max_pages)
+    if inspector is None:
+        with Inspector() as own:
+            return route_document(path, sidecar, config, directory, own)
+    facts = inspector.inspect(
+        path, sidecar, max_bytes=config.limits.max_document_bytes, max_pages=config.limits.max_pages
+    )
     meta = DocumentMeta.from_fields(facts.fields)
     chosen = route(meta, directory, page_one_text=facts.page_one_text, priorities=config.priorities)
     return RoutedDocument(facts, meta, chosen)
@@ -92,7 +102,8 @@ def file_finished(store: Store, folders: SpoolFolders, document_id: str) -> Path
     """
     row = store.document(document_id)
     path = folders.work / f"{document_id}.pdf"
-    if row is None or row["state"] not in DESTINATIONS or not path.exists():
+    # lexists: the entry itself (a dangling link set aside is still an entry to file).
+    if row is None or row["state"] not in DESTINATIONS or not os.path.lexists(path):
         return None
     state = DocumentState(row["state"])
     destination = DESTINATIONS[state]
@@ -124,6 +135,11 @@ class Intake:
         self.folders = folders
         self.directory = directory
         self.on_jobs = on_jobs
+        self.inspector = Inspector()
+
+    def close(self) -> None:
+        """End the inspector's child process."""
+        self.inspector.close()
 
     def take(self, path: Path) -> IntakeResult | None:
         """Claim a file from incoming/ and process it. None if another claim got it first.
@@ -132,7 +148,7 @@ class Intake:
         in work/ for ``recover``); any other failure sets the document aside with a reason.
         """
         try:
-            claimed = queue.claim(self.folders, path)
+            claimed = queue.claim(self.folders, path, max_bytes=self.config.limits.max_document_bytes)
         except OSError as exc:
             raise self._storage(exc) from exc
         if claimed is None:
@@ -152,21 +168,46 @@ class Intake:
             trouble = queue.storage_trouble(exc)
             if trouble:
                 raise StorageUnavailable(trouble) from exc
-            log.exception("intake.document_failed", document_id=claimed.document_id)
+            # No traceback: its text may quote the document's bytes (a name, a number).
+            log.error("intake.document_failed", document_id=claimed.document_id, error=type(exc).__name__)
             return self._quarantine(
                 claimed, f"it could not be processed ({type(exc).__name__}); set aside so the others can go on;"
                 " the journal has the details")
 
     def process(self, claimed: queue.Claimed) -> IntakeResult:
+        """Route a claimed document into jobs, or quarantine it with a reason.
+
+        Total over the document: whatever its content makes a parser or the routing
+        raise ends in quarantine with a reason in our words (a library's message may
+        quote the file's bytes). Only storage trouble leaves it in work/.
+        """
+        if claimed.problem is not None:
+            return self._quarantine(claimed, claimed.problem)
         directory = self.directory()
         try:
-            routed = route_document(claimed.path, claimed.sidecar, self.config, directory)
+            routed = route_document(claimed.path, claimed.sidecar, self.config, directory, self.inspector)
         except (DocumentRejected, RoutingError) as exc:
             return self._quarantine(claimed, str(exc))
+        except Exception as exc:  # the parsers' boundary: a document must not stop the intake
+            if queue.storage_trouble(exc):
+                raise
+            log.warning("intake.check_failed", document_id=claimed.document_id, error=type(exc).__name__)
+            return self._quarantine(
+                claimed, f"the document could not be checked ({type(exc).__name__}); set aside so the others can go on"
+            )
         policy = self.config.outage.when_not_declared
         if policy is NoOutagePolicy.REFUSE and not self.store.outage_in_force():
             return self._quarantine(claimed, "no outage is declared and outage.when_not_declared is 'refuse': "
                                              "send it through Mina planer, or declare the outage (faxctl outage start)")
+        try:
+            return self._record(claimed, routed, directory)
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # The routing data passed the checks yet cannot be stored (sqlite3 raises these
+            # for values it cannot bind): set aside, never left unrecorded in work/.
+            log.warning("intake.record_refused", document_id=claimed.document_id, error=type(exc).__name__)
+            return self._quarantine(claimed, "the routing data cannot be stored (a value of an unusable kind)")
+
+    def _record(self, claimed: queue.Claimed, routed: RoutedDocument, directory: Directory) -> IntakeResult:
         facts, meta, chosen = routed.facts, routed.meta, routed.route
         jobs = [
             NewJob(
@@ -208,6 +249,9 @@ class Intake:
         return IntakeResult(claimed.document_id, tuple(job_ids))
 
     def _quarantine(self, claimed: queue.Claimed, reason: str) -> IntakeResult:
+        # One line, bounded, identity numbers masked: it goes to the journal, the .reason
+        # file, the database and the confirmation log alike.
+        reason = queue.clean_reason(reason)
         # Recorded first, with the path it will have: a crash before the move leaves a
         # recorded quarantined document in work/, which recovery files (never one on
         # disk that the database and faxctl do not know).
@@ -252,7 +296,7 @@ class Intake:
 
     def _recover_one(self, path: Path, report: Recovery) -> None:
         count = queue.note_recovery(path)
-        claimed = queue.describe(path)
+        claimed = queue.describe(path, max_bytes=self.config.limits.max_document_bytes)
         if count > queue.POISON_LIMIT:
             reason = (f"it was recovered {count - 1} times without finishing (processing it stopped the daemon"
                       " each time); set aside so the others can go on")

@@ -35,7 +35,7 @@ FIELD_KEYS = (
 _UNIT_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A Swedish personal or coordination number (YYMMDD-NNNN, YYYYMMDDNNNN, ...).
-_PERSONAL_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+_PERSONAL_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+\s\u00a0\u2010-\u2015\u2212\u2007\u202f]?\d{4}(?!\d)")
 REFERENCE_MAX = 64
 
 

@@ -39,15 +39,19 @@ from __future__ import annotations
 
 import enum
 import errno
-import hashlib
+import fcntl
 import os
+import re
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from faxd.redact import redact_text
+from spool.entry import EntryRefused, entry_problem, open_regular, safe_name, sha256_of_descriptor
 from spool.folders import SpoolFolders
 
 SIDECAR_SUFFIX = ".json"
@@ -56,6 +60,10 @@ REASON_SUFFIX = ".reason"
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", SIDECAR_SUFFIX, REASON_SUFFIX, AGAIN_SUFFIX)
 COMPANION_SUFFIXES = (SIDECAR_SUFFIX, AGAIN_SUFFIX)
 POISON_LIMIT = 3  # recoveries without finishing before a document is set aside
+#: A reason is a sentence about what was wrong, never the input: this bounds it even
+#: when a part of it (a field name, a limit) came from the document.
+REASON_MAX = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class Destination(enum.StrEnum):
@@ -108,18 +116,53 @@ class Claimed:
     document_id: str
     path: Path  # work/<id>.pdf
     sidecar: Path | None  # work/<id>.pdf.json
-    original_name: str
-    sha256: str
+    original_name: str  # the safe form (`spool.entry.safe_name`), never the name itself
+    sha256: str  # "" when the content was not read (not a file, too large)
     size: int
     send_again: bool = False  # dropped with ``faxctl send --again``: not held back as a duplicate
+    # Why it cannot be a document, found before its content was read (a pipe, a link,
+    # too large, unreadable): the intake quarantines it with this reason.
+    problem: str | None = None
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The SHA-256 of a regular file (not followed if a link). Raises EntryRefused."""
+    fd = open_regular(path)
+    try:
+        return sha256_of_descriptor(fd)
+    finally:
+        os.close(fd)
+
+
+def clean_reason(reason: str) -> str:
+    """A reason fit for the journal, a ``.reason`` file and the database: one line,
+    identity numbers masked, at most REASON_MAX characters."""
+    text = redact_text(_CONTROL.sub(" ", reason.encode("utf-8", "replace").decode("utf-8")).strip())
+    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 3] + "..."
+
+
+def being_written(path: Path) -> bool:
+    """True if some process has the regular file at ``path`` open for writing.
+
+    Asks the kernel with a read lease, which it refuses (EAGAIN) exactly while a writer
+    has the file open. Where a lease is not allowed (another user's file without
+    CAP_LEASE, a network file system) the answer is False: the writer's close event, or
+    the rescan's settling time, is then what says the file is complete.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    except OSError as exc:
+        return exc.errno == errno.EAGAIN
+    finally:
+        os.close(fd)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -156,14 +199,24 @@ def _move_companions(source: Path, target: Path) -> None:
             os.rename(companion, target.with_name(target.name + suffix))
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:  # a 255-byte name can have no companion
+                raise
 
 
-def claim(folders: SpoolFolders, path: Path) -> Claimed | None:
-    """Move ``path`` (and its sidecar) into work/. None if it is gone or not a regular file."""
+def claim(folders: SpoolFolders, path: Path, *, max_bytes: int | None = None) -> Claimed | None:
+    """Move the entry ``path`` (and its sidecar) into work/ and describe it.
+
+    Whatever the entry is (a link, a pipe, a directory...) it is moved, never followed
+    or opened blocking, and comes back with ``problem`` set, so that it is quarantined
+    with a reason rather than left unseen. None if it is gone (another claim got it) or
+    a regular file some process still has open for writing (its close event comes).
+    """
     try:
-        if not path.is_file() or path.is_symlink():
-            return None
+        st = os.lstat(path)
     except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and being_written(path):
         return None
     document_id = new_document_id()
     target = folders.work / f"{document_id}.pdf"
@@ -176,20 +229,49 @@ def claim(folders: SpoolFolders, path: Path) -> Claimed | None:
     # looks), not back in incoming/ under a name a second claim could take again.
     fsync_dir(folders.work)
     fsync_dir(folders.incoming)
-    return describe(target, original_name=path.name)
+    return describe(target, original_name=safe_name(path.name), max_bytes=max_bytes)
 
 
-def describe(path: Path, original_name: str | None = None) -> Claimed:
-    """A file in work/ as a claim (also one found there after a crash)."""
+def describe(path: Path, original_name: str | None = None, *, max_bytes: int | None = None) -> Claimed:
+    """An entry in work/ as a claim (also one found there after a crash).
+
+    The cheap facts first: type and link (``lstat``), then size from the opened
+    descriptor, and the hash only if those allow it: an 8 GiB file is never read, a pipe
+    never opened blocking. What is wrong is in ``problem``.
+    """
+    problem = entry_problem(path)
+    sha256, size = "", 0
+    if problem is None:
+        try:
+            fd = open_regular(path)
+        except EntryRefused as exc:
+            problem = str(exc)
+        else:
+            try:
+                size = os.fstat(fd).st_size
+                if max_bytes is not None and size > max_bytes:
+                    problem = (
+                        f"the file is {size / 1048576:.1f} MB, larger than the limit of {max_bytes / 1048576:.0f} MB"
+                    )
+                else:
+                    sha256 = sha256_of_descriptor(fd)
+            except OSError as exc:
+                if exc.errno in STORAGE_ERRNOS - {errno.EIO}:
+                    raise
+                problem = f"the file cannot be read ({errno.errorcode.get(exc.errno or 0, 'error')})"
+            finally:
+                os.close(fd)
     sidecar = sidecar_of(path)
+    document_id = path.name.removesuffix(".pdf")
     return Claimed(
-        document_id=path.name.removesuffix(".pdf"),
+        document_id=document_id,
         path=path,
-        sidecar=sidecar if sidecar.exists() else None,
-        original_name=original_name or path.name,
-        sha256=sha256_of(path),
-        size=path.stat().st_size,
-        send_again=again_marker_of(path).exists(),
+        sidecar=sidecar if os.path.lexists(sidecar) else None,
+        original_name=original_name or document_id,
+        sha256=sha256,
+        size=size,
+        send_again=os.path.lexists(again_marker_of(path)),
+        problem=problem,
     )
 
 
@@ -197,18 +279,20 @@ reclaim = describe
 
 
 def quarantine_target(folders: SpoolFolders, document_id: str, original_name: str) -> Path:
-    """Where a quarantined document goes; known before it moves, so it can be recorded first."""
-    safe_name = original_name.replace(os.sep, "_").lstrip(".") or "document"
-    return folders.quarantine / f"{document_id}-{safe_name}"
+    """Where a quarantined document goes; known before it moves, so it can be recorded first.
+
+    Named by the document id only: the original name may be the patient's.
+    """
+    return folders.quarantine / f"{document_id}.pdf"
 
 
 def reason_text(*, original_name: str, document_id: str, sha256: str, reason: str) -> str:
     return (
         f"Document: {original_name}\n"
         f"Document id: {document_id}\n"
-        f"SHA-256: {sha256}\n"
+        f"SHA-256: {sha256 or '(not read)'}\n"
         f"Quarantined: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
-        f"Reason: {reason}\n"
+        f"Reason: {clean_reason(reason)}\n"
         "Nothing was faxed. Correct the document or its routing data and drop it into the spool again.\n"
     )
 
@@ -234,7 +318,7 @@ def file_document(
         Destination.QUARANTINE: folders.quarantine,
     }[destination]
     target = target or folder / path.name
-    if not path.exists() and target.exists():
+    if not os.path.lexists(path) and os.path.lexists(target):
         return target  # a crash after the move: nothing left to do
     if destination is Destination.QUARANTINE and reason is not None:
         write_atomically(target.with_name(target.name + REASON_SUFFIX), reason.encode())

@@ -6,12 +6,15 @@ matching IN_MOVED_FROM: watchdog's full events report both as moves), or hard-li
 in (IN_CREATE of a file that already has another link). A bare "created" event of a
 new file is ignored because the writer may still be writing; its close follows. The
 start-up scan takes whatever arrived while the daemon was down, and the daemon rescans
-periodically as a safety net. All only announce paths: claiming (``spool.queue``)
-decides who gets a file.
+periodically as a safety net. Anything that is not a regular file (a link, a pipe, a
+socket, a directory) is complete when it appears and is announced then, so that it is
+quarantined with a reason rather than never seen. All only announce paths: claiming
+(``spool.queue``) decides who gets a file, and nothing here opens one.
 """
 
 from __future__ import annotations
 
+import os
 import stat
 import time
 from collections.abc import Callable
@@ -35,7 +38,8 @@ class _Handler(FileSystemEventHandler):
         self.announce = announce
 
     def _offer(self, raw: str | bytes) -> None:
-        path = Path(raw.decode() if isinstance(raw, bytes) else raw)
+        # os.fsdecode: a name that is not UTF-8 keeps its bytes (surrogateescape).
+        path = Path(os.fsdecode(raw))
         if path.parent != self.folder:
             return
         if is_candidate(path):
@@ -43,7 +47,7 @@ class _Handler(FileSystemEventHandler):
         elif path.name.endswith(".json"):
             # A sidecar that lands after its PDF: offer the PDF again, it may be waiting for it.
             pdf = path.with_name(path.name.removesuffix(".json"))
-            if pdf.exists():
+            if os.path.lexists(pdf):
                 self.announce(pdf)
 
     def on_closed(self, event: FileSystemEvent) -> None:
@@ -52,16 +56,19 @@ class _Handler(FileSystemEventHandler):
 
     def on_moved(self, event: FileSystemEvent) -> None:
         # With full events a move in from an unwatched folder is a move with no source.
-        if isinstance(event, FileMovedEvent) and not event.is_directory and event.dest_path:
-            self._offer(event.dest_path)
+        if isinstance(event, FileMovedEvent) and event.dest_path:
+            if not event.is_directory or not _is_regular(event.dest_path):
+                self._offer(event.dest_path)
 
     def on_created(self, event: FileSystemEvent) -> None:
         # A hard link is complete the moment it appears and brings no close event; a new
         # file (one link) is still being written and is taken at its close instead.
-        if isinstance(event, FileCreatedEvent) and not event.is_directory:
-            raw = event.src_path
+        raw = event.src_path
+        if not _is_regular(raw):
+            self._offer(raw)  # a link, pipe, socket or directory: set aside with a reason
+        elif isinstance(event, FileCreatedEvent) and not event.is_directory:
             try:
-                links = Path(raw.decode() if isinstance(raw, bytes) else raw).stat().st_nlink
+                links = os.lstat(raw).st_nlink
             except OSError:
                 return
             if links > 1:
@@ -99,7 +106,18 @@ def scan(folder: Path, settled_for: float = 0.0) -> list[Path]:
             st = path.lstat()
         except FileNotFoundError:
             continue  # claimed meanwhile
-        if stat.S_ISREG(st.st_mode) and is_candidate(path) and (settled_for <= 0 or st.st_mtime <= limit):
+        if not is_candidate(path):
+            continue
+        # Entries that are not regular files are found too (examined with lstat only,
+        # never opened): they are complete as they are, and must not stay unseen.
+        if not stat.S_ISREG(st.st_mode) or settled_for <= 0 or st.st_mtime <= limit:
             found.append((st.st_mtime_ns, path.name, path))
     return [path for _, _, path in sorted(found)]
+
+
+def _is_regular(raw: str | bytes) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(raw).st_mode)
+    except OSError:
+        return True  # gone: nothing to announce
 

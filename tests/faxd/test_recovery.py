@@ -135,9 +135,9 @@ def test_a_quarantine_is_recorded_before_the_file_moves(tmp_path: Path, monkeypa
     real_claim, real_fsync = queue.claim, os.fsync
     disk_full = False
 
-    def claim_then_fill_the_disk(*args: object) -> queue.Claimed | None:
+    def claim_then_fill_the_disk(*args: object, **kwargs: object) -> queue.Claimed | None:
         nonlocal disk_full
-        claimed = real_claim(*args)  # type: ignore[arg-type]
+        claimed = real_claim(*args, **kwargs)  # type: ignore[arg-type]
         disk_full = True
         return claimed
 
