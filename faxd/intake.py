@@ -232,7 +232,7 @@ class Intake:
             pages=facts.pages,
             directory_version=directory.version,
             jobs=jobs,
-            hold_without_outage=policy is NoOutagePolicy.HOLD,
+            hold_without_outage=self.config.outage.when_not_declared is NoOutagePolicy.HOLD,
         )
         if self.store.document_finished(claimed.document_id) is DocumentState.HELD:
             # A person must decide: declare the outage (the document is then sent) or not.
