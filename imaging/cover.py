@@ -6,10 +6,19 @@ message type, page count, time and job reference (OSL 2009:400, 25 kap. 1 §; se
 /work/shared/domain/README.md). `CoverInfo` has no field that could hold a patient's
 identity, so none can be printed by mistake.
 
-The sheet is composed as an A4 PDF with reportlab's built-in Helvetica (no system
-fonts) and rendered through the same path as any document, so what is tested on the
-PDF text is what goes on the line. Sites may change the wording (`CoverTemplate`), not
-the set of fields: the mandatory fields are drawn whatever the template says.
+The sheet is composed as a PDF with reportlab's built-in Helvetica (no system fonts)
+and rendered through the same path as any document, so what is tested on the PDF text is
+what goes on the line. Sites may change the wording (`CoverTemplate`), not the set of
+fields: the mandatory fields are drawn whatever the template says.
+
+It is designed for the line (issue 15): every page of a call costs line time, and the
+cover is one more page on every call. So the sheet is A4 wide but only as long as its
+content (T.30 lets a page end anywhere; a receiver cuts or prints it short), about 9 cm
+rather than 29.7; type is 8-16 pt, which fine resolution (7.7 lines/mm) still prints
+legibly; there are no filled areas or frames (a vertical edge costs a code in every
+row it crosses, and a tall bold heading costs more than the notice); rules are
+horizontal, which cost almost nothing in MMR. About 3 KB in MMR, against 13 KB for the
+earlier full-page sheet with a framed 36 pt heading.
 """
 
 from __future__ import annotations
@@ -81,14 +90,15 @@ class CoverTemplate:
 
     heading: str = "SEKRETESS"
     subheading: str = "Faxmeddelande — sekretessbelagt"
+    # Short on purpose: every glyph costs line time on every call (see the module docstring).
     notice: str = (
-        "Detta fax är endast avsett för mottagaren nedan. Det kan innehålla uppgifter som"
-        " omfattas av sekretess enligt offentlighets- och sekretesslagen (2009:400) 25 kap. 1 §."
-        " Den som inte är behörig får inte läsa, kopiera eller sprida innehållet."
+        "Endast för mottagaren nedan. Kan innehålla uppgifter som omfattas av sekretess enligt"
+        " offentlighets- och sekretesslagen (2009:400) 25 kap. 1 §. Obehörig får inte läsa, kopiera"
+        " eller sprida innehållet."
     )
     misdirected: str = "Om du har fått detta fax av misstag: ring avsändaren på {callback} och förstör handlingen."
     pages_suffix: str = "inklusive detta försättsblad"
-    footer: str = "Försättsblad — faxet fortsätter på nästa sida."
+    footer: str = ""  # "Antal sidor" already counts this sheet; a site may add a line here
     labels: CoverLabels = field(default_factory=CoverLabels)
 
     def __post_init__(self) -> None:
@@ -108,12 +118,17 @@ DEFAULT_TEMPLATE = CoverTemplate()
 def cover_sheet(
     info: CoverInfo, *, resolution: Resolution = Resolution.FINE, template: CoverTemplate = DEFAULT_TEMPLATE
 ) -> FaxPage:
-    """Return the cover sheet as a fax page (A4, 1:1)."""
-    return FaxPage(render_single_page(cover_sheet_pdf(info, template=template), resolution), resolution)
+    """Return the cover sheet as a fax page: A4 wide at 1:1, as long as its content."""
+    pdf = cover_sheet_pdf(info, template=template, resolution=resolution)
+    return FaxPage(render_single_page(pdf, resolution), resolution)
 
 
-def cover_sheet_pdf(info: CoverInfo, *, template: CoverTemplate = DEFAULT_TEMPLATE) -> bytes:
-    """Return the cover sheet as a one-page A4 PDF (reproducible: same info, same bytes)."""
+def cover_sheet_pdf(
+    info: CoverInfo, *, template: CoverTemplate = DEFAULT_TEMPLATE, resolution: Resolution = Resolution.FINE
+) -> bytes:
+    """Return the cover sheet as a one-page PDF, A4 wide and as long as its content
+    (reproducible: same info, same bytes). For normal resolution the type is set larger,
+    so that the smallest is 8 pt, which normal's 3.85 lines/mm still print legibly."""
     values = {
         "callback": info.sender_callback,
         "sender": info.sender_name,
@@ -138,11 +153,16 @@ def cover_sheet_pdf(info: CoverInfo, *, template: CoverTemplate = DEFAULT_TEMPLA
         rows.insert(6, (labels.continuation,
                         f"Sidorna 1–{received} togs emot vid ett tidigare försök. Här följer sidorna "
                         f"{received + 1}–{info.pages_total}."))
+    sheet = _Sheet(8.0 / _Sheet.NOTICE if resolution is Resolution.NORMAL else 1.0)
+    sheet.heading(template.heading, template.subheading)
+    sheet.notice(_fill(template.notice, values), _fill(template.misdirected, values))
+    sheet.fields(rows)
+    sheet.footer(_fill(template.footer, values))
     buffer = io.BytesIO()
     # invariant: no creation date or random ID, so the same cover gives the same bytes.
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=(A4[0], sheet.height), invariant=True)
     pdf.setTitle(winansi(f"{template.heading} {info.job_reference}"))
-    _Sheet(pdf).draw(template, values, rows)
+    sheet.draw(pdf)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
@@ -156,85 +176,120 @@ def _pages(total: int, suffix: str) -> str:
     return f"{total} ({suffix})" if suffix.strip() else str(total)
 
 
+@dataclass(frozen=True, slots=True)
+class _Text:
+    font: str
+    size: float
+    x: float
+    depth: float  # baseline, in points below the top edge
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    depth: float
+
+
 class _Sheet:
-    """Draws top to bottom on A4 with a cursor ``y`` (points from the bottom edge)."""
+    """Lays the sheet out top to bottom with a cursor ``depth`` (points below the top
+    edge); ``draw`` then puts it on a page exactly as tall as what was laid out."""
 
-    MARGIN = 50.0
-    LABEL_WIDTH = 170.0
+    MARGIN = 50.0  # sides: a receiver that centres a narrower scan must not cut text
+    TOP = 30.0
+    BOTTOM = 22.0
+    LABEL_WIDTH = 112.0
+    HEADING, SUBHEADING, NOTICE, WARNING, LABEL, VALUE, FOOTER = 12.0, 8.5, 7.0, 7.5, 7.0, 8.0, 7.0
 
-    def __init__(self, pdf: canvas.Canvas) -> None:
-        self.pdf = pdf
+    def __init__(self, scale: float) -> None:
+        """``scale`` multiplies every type size and the spacing that follows from it."""
+        for name in ("HEADING", "SUBHEADING", "NOTICE", "WARNING", "LABEL", "VALUE", "FOOTER", "LABEL_WIDTH"):
+            setattr(self, name, getattr(type(self), name) * scale)
+        self.leading = 10.5 * scale
         self.width = A4[0] - 2 * self.MARGIN
-        self.y = A4[1] - self.MARGIN
+        self.depth = self.TOP
+        self.items: list[_Text | _Rule] = []
 
-    def draw(self, template: CoverTemplate, values: Mapping[str, str], rows: list[tuple[str, str]]) -> None:
-        self.heading(template.heading, template.subheading)
-        self.notice(_fill(template.notice, values), _fill(template.misdirected, values))
-        self.fields(rows)
-        self.pdf.setFont(REGULAR, 11)
-        self.pdf.drawString(self.MARGIN, self.MARGIN, winansi(_fill(template.footer, values)))
+    @property
+    def height(self) -> float:
+        return self.depth + self.BOTTOM
+
+    def text(self, font: str, size: float, x: float, text: str) -> None:
+        self.items.append(_Text(font, size, x, self.depth, text))
 
     def heading(self, heading: str, subheading: str) -> None:
-        # A heavy frame: the first thing seen at the machine is that this is secret.
-        top = self.y
-        self.y -= 46
-        self.line(BOLD, 36, self.MARGIN + 14, winansi(heading), self.width - 28)
-        self.y -= 28
-        self.line(BOLD, 18, self.MARGIN + 14, winansi(subheading), self.width - 28)
-        self.y -= 14
-        self.pdf.setLineWidth(4)
-        self.pdf.rect(self.MARGIN, self.y, self.width, top - self.y)
-        self.y -= 24
+        # The heading and the kind of message on one line: bold, but not tall; what makes
+        # it stand out is that it comes first and is the only text this size.
+        self.depth += self.HEADING
+        heading, size = _fit(winansi(heading), BOLD, self.HEADING, self.width * 0.45, 10.0)
+        self.text(BOLD, size, self.MARGIN, heading)
+        left = self.MARGIN + stringWidth(heading, BOLD, size) + 14
+        sub, sub_size = _fit(winansi(subheading), BOLD, self.SUBHEADING, self.MARGIN + self.width - left, 8.0)
+        self.text(BOLD, sub_size, left, sub)
+        self.depth += 7
+        self.items.append(_Rule(self.depth))
 
     def notice(self, notice: str, misdirected: str) -> None:
-        inner = self.width - 24
-        # Clipped so that a site's long wording cannot push the mandatory fields off the sheet.
-        notice_lines = _clip(simpleSplit(winansi(notice), REGULAR, 12, inner), 8)
-        warning_lines = _clip(simpleSplit(winansi(misdirected), BOLD, 13, inner), 3)
-        height = 12 + 16 * len(notice_lines) + 8 + 17 * len(warning_lines) + 6
-        self.pdf.setLineWidth(1.5)
-        self.pdf.rect(self.MARGIN, self.y - height, self.width, height)
-        self.y -= 12 + 12
-        self.pdf.setFont(REGULAR, 12)
+        # Clipped so that a site's long wording cannot make the sheet a page of prose.
+        notice_lines = _clip(simpleSplit(winansi(notice), REGULAR, self.NOTICE, self.width), 6)
+        warning_lines = _clip(simpleSplit(winansi(misdirected), BOLD, self.WARNING, self.width), 2)
+        self.depth += 4
         for line in notice_lines:
-            self.pdf.drawString(self.MARGIN + 12, self.y, line)
-            self.y -= 16
-        self.y -= 8
-        self.pdf.setFont(BOLD, 13)
+            self.depth += self.NOTICE + 2
+            self.text(REGULAR, self.NOTICE, self.MARGIN, line)
+        self.depth += 3
         for line in warning_lines:
-            self.pdf.drawString(self.MARGIN + 12, self.y, line)
-            self.y -= 17
-        self.y -= 30
-
-    def line(self, font: str, size: float, x: float, text: str, width: float) -> None:
-        """Draw one line at the cursor, in a smaller size (down to 14 pt) if it is too wide,
-        and cut with an ellipsis if even that is too wide."""
-        while size > 14 and stringWidth(text, font, size) > width:
-            size -= 1
-        if stringWidth(text, font, size) > width:
-            while text and stringWidth(text + " …", font, size) > width:
-                text = text[:-1]
-            text = text.rstrip() + " …"
-        self.pdf.setFont(font, size)
-        self.pdf.drawString(x, self.y, text)
+            self.depth += self.WARNING + 2.5
+            self.text(BOLD, self.WARNING, self.MARGIN, line)
+        self.depth += 6
+        self.items.append(_Rule(self.depth))
+        self.depth += 2
 
     def fields(self, rows: list[tuple[str, str]]) -> None:
         value_x = self.MARGIN + self.LABEL_WIDTH
         value_width = self.width - self.LABEL_WIDTH
-        self.pdf.setLineWidth(0.75)
         for label, value in rows:
-            label_lines = simpleSplit(winansi(label), BOLD, 13, self.LABEL_WIDTH - 10)[:2]
-            # Three lines of a long unit name is plenty; the rest would push fields off the page.
-            value_lines = _clip(simpleSplit(winansi(value) or "-", REGULAR, 14, value_width), 3)
-            self.pdf.line(self.MARGIN, self.y + 22, self.MARGIN + self.width, self.y + 22)
-            self.pdf.setFont(BOLD, 13)
+            label_lines = simpleSplit(winansi(label), BOLD, self.LABEL, self.LABEL_WIDTH - 8)[:2]
+            # Two lines of a long unit name is plenty; the rest would make the sheet long.
+            value_lines = _clip(simpleSplit(winansi(value) or "-", REGULAR, self.VALUE, value_width), 2)
+            top = self.depth + self.VALUE + 2
             for index, line in enumerate(label_lines):
-                self.pdf.drawString(self.MARGIN, self.y - 17 * index, line)
-            self.pdf.setFont(REGULAR, 14)
+                self.items.append(_Text(BOLD, self.LABEL, self.MARGIN, top + self.leading * index, line))
             for index, line in enumerate(value_lines):
-                self.pdf.drawString(value_x, self.y - 17 * index, line)
-            self.y -= 17 * max(len(label_lines), len(value_lines)) + 16
-        self.pdf.line(self.MARGIN, self.y + 22, self.MARGIN + self.width, self.y + 22)
+                self.items.append(_Text(REGULAR, self.VALUE, value_x, top + self.leading * index, line))
+            self.depth = top + self.leading * (max(len(label_lines), len(value_lines)) - 1) + 1
+        self.depth += 6
+        self.items.append(_Rule(self.depth))
+
+    def footer(self, text: str) -> None:
+        if not text.strip():
+            return
+        self.depth += self.FOOTER + 4
+        line, size = _fit(winansi(text), REGULAR, self.FOOTER, self.width, self.FOOTER)
+        self.text(REGULAR, size, self.MARGIN, line)
+
+    def draw(self, pdf: canvas.Canvas) -> None:
+        # Thin rules: at fine resolution 0.5 pt is two rows, kept by the renderer's
+        # no-anti-aliasing paths, and a horizontal rule costs a few codes in MMR.
+        pdf.setLineWidth(0.5)
+        for item in self.items:
+            y = self.height - item.depth
+            if isinstance(item, _Rule):
+                pdf.line(self.MARGIN, y, self.MARGIN + self.width, y)
+            else:
+                pdf.setFont(item.font, item.size)
+                pdf.drawString(item.x, y, item.text)
+
+
+def _fit(text: str, font: str, size: float, width: float, smallest: float) -> tuple[str, float]:
+    """Returns ``text`` in a smaller size (down to ``smallest``) if it is too wide, and
+    cut with an ellipsis if even that is too wide; and the size."""
+    while size > smallest and stringWidth(text, font, size) > width:
+        size -= 0.5
+    if stringWidth(text, font, size) > width:
+        while text and stringWidth(text + " …", font, size) > width:
+            text = text[:-1]
+        text = text.rstrip() + " …"
+    return text, size
 
 
 def _clip(lines: list[str], count: int) -> list[str]:

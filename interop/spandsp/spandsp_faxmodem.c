@@ -53,6 +53,8 @@
 #define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
 #include <spandsp.h>
 
+#include "line.h"
+
 #define SAMPLE_RATE         8000
 #define BLOCK               160                 /* 20 ms */
 #define BLOCK_US            20000
@@ -67,6 +69,7 @@
 #define TX_BLOCK_BYTES      (14400/8*20/1000)
 #define REMOTE_HANGUP_MS    1500                /* far end hangs up this long after its phase E */
 #define MAX_PAGES           512
+#define MAX_FRAMES          512                 /* T.30 frames kept in a call record */
 
 /* ------------------------------------------------------------------------- */
 /* Configuration */
@@ -83,6 +86,12 @@ static struct
     double speed;           /* cap on simulated/wall time ratio; 0 = none */
     int verbose;
     bool trace;
+    double attenuation_db;  /* line loss */
+    double noise_dbm0;      /* AWGN level; > 0 = none */
+    int noise_from_page;    /* noise from this page's image data on; 0 = from ATD */
+    bool noise_in_pages;    /* noise only while image data flows */
+    int seed;
+    bool noise_both_ways;   /* noise towards the modem too, not only towards the terminal */
 } cfg = {
     .link = NULL,
     .out = NULL,
@@ -94,6 +103,12 @@ static struct
     .speed = 0.0,
     .verbose = 0,
     .trace = false,
+    .attenuation_db = 0.0,
+    .noise_dbm0 = 1.0,
+    .noise_from_page = 0,
+    .noise_in_pages = false,
+    .seed = 1,
+    .noise_both_ways = false,
 };
 
 /* ------------------------------------------------------------------------- */
@@ -136,6 +151,16 @@ typedef struct
     int ecm;
 } page_info_t;
 
+/* One T.30 frame as the fax terminal sent or received it (real-time frame handler). */
+typedef struct
+{
+    bool incoming;
+    int64_t samples;        /* when, in line time since the call began */
+    bool noisy;             /* whether the line carried noise at that moment */
+    uint8_t octets[40];     /* address, control, FCF, FIF (clipped) */
+    int len;
+} frame_info_t;
+
 typedef struct
 {
     bool active;
@@ -159,6 +184,9 @@ typedef struct
     char remote_model[64];
     int npages;
     page_info_t pages[MAX_PAGES];
+    int nframes;
+    frame_info_t frames[MAX_FRAMES];
+    int64_t noisy_samples;          /* line time with noise on */
 } call_t;
 
 static call_t call;
@@ -412,6 +440,60 @@ static int phase_d_handler(t30_state_t *s, void *user_data, int result)
     return T30_ERR_OK;
 }
 
+/* T.30 FCFs (without the X bit) that decide when page data flows towards the terminal. */
+#define FCF_CFR 0x84
+#define FCF_MCF 0x8C
+#define FCF_RTP 0x8E
+#define FCF_PPR 0xBC
+#define FCF_CTR 0xC4
+#define FCF_FCD 0x06
+#define FCF_RCP 0x86
+
+/* The terminal's own frames say when image data comes next: after CFR, MCF (to a
+   page or partial page that is not the last), RTP, PPR and CTR the caller sends page data
+   (T.30 5.3.6, A.4).  Any control frame from the caller ends that data. */
+static void steer_noise(bool incoming, int fcf)
+{
+    bool image_next;
+    int next_page;
+
+    if (incoming)
+    {
+        if (fcf != FCF_FCD  &&  fcf != FCF_RCP  &&  cfg.noise_in_pages)
+            line_set_noise(false);
+        return;
+    }
+    image_next = (fcf == FCF_CFR  ||  fcf == FCF_MCF  ||  fcf == FCF_RTP  ||  fcf == FCF_PPR  ||  fcf == FCF_CTR);
+    if (!image_next)
+        return;
+    next_page = call.stats_valid  ?  call.stats.pages_rx + 1  :  1;
+    if (cfg.noise_in_pages)
+        line_set_noise(next_page >= cfg.noise_from_page);
+    else if (cfg.noise_from_page > 0  &&  next_page >= cfg.noise_from_page)
+        line_set_noise(true);       /* the line has worsened: it stays bad */
+}
+
+static void frame_handler(t30_state_t *s, void *user_data, int direction, const uint8_t msg[], int len)
+{
+    frame_info_t *fr;
+    int fcf;
+
+    if (len < 3)
+        return;
+    fcf = msg[2] & 0xFE;
+    if (fcf != FCF_FCD  &&  fcf != FCF_RCP  &&  call.nframes < MAX_FRAMES)
+    {
+        fr = &call.frames[call.nframes++];
+        fr->incoming = direction;
+        fr->samples = sim_samples - call.start_samples;
+        fr->noisy = line_noise_on();
+        fr->len = (len < (int) sizeof(fr->octets))  ?  len  :  (int) sizeof(fr->octets);
+        memcpy(fr->octets, msg, fr->len);
+    }
+    capture_stats(s);
+    steer_noise(direction, fcf);
+}
+
 static void phase_e_handler(t30_state_t *s, void *user_data, int completion_code)
 {
     if (call.phase_e_done)
@@ -542,6 +624,29 @@ static void write_call_record(const char *hangup)
                 (p->ecm)  ?  "true"  :  "false");
     }
     fprintf(f, "%s],\n", (call.npages)  ?  "\n  "  :  "");
+    fprintf(f, "  \"frames\": [");
+    for (i = 0;  i < call.nframes;  i++)
+    {
+        const frame_info_t *fr = &call.frames[i];
+        int k;
+
+        fprintf(f, "%s\n    {\"dir\": \"%s\", \"type\": ", (i)  ?  ","  :  "", fr->incoming  ?  "rx"  :  "tx");
+        json_str(f, t30_frametype(fr->octets[2]));
+        fprintf(f, ", \"at\": %.3f, \"noisy\": %s, \"hex\": \"", (double) fr->samples/SAMPLE_RATE,
+                fr->noisy  ?  "true"  :  "false");
+        for (k = 0;  k < fr->len;  k++)
+            fprintf(f, "%02x", fr->octets[k]);
+        fprintf(f, "\"}");
+    }
+    fprintf(f, "%s],\n", (call.nframes)  ?  "\n  "  :  "");
+    fprintf(f, "  \"line\": {\"attenuation_db\": %.1f, \"noise_dbm0\": ", cfg.attenuation_db);
+    if (cfg.noise_dbm0 <= 0.0)
+        fprintf(f, "%.1f", cfg.noise_dbm0);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"noise_from_page\": %d, \"noise_in_pages\": %s, \"both_ways\": %s, \"seed\": %d, \"noisy_seconds\": %.3f},\n",
+            cfg.noise_from_page, cfg.noise_in_pages  ?  "true"  :  "false", cfg.noise_both_ways  ?  "true"  :  "false", cfg.seed,
+            (double) call.noisy_samples/SAMPLE_RATE);
     fprintf(f, "  \"config\": {\"ecm_allowed\": %s, \"max_rate\": %d, \"v17\": %s, \"v29\": %s, \"v27ter\": %s, "
                "\"realtime\": %s}\n",
             cfg.ecm  ?  "true"  :  "false", cfg.max_rate,
@@ -578,6 +683,10 @@ static void start_call(void)
     call.remote_vendor[0] = '\0';
     call.remote_model[0] = '\0';
     call.npages = 0;
+    call.nframes = 0;
+    call.noisy_samples = 0;
+    line_new_call(call.number);
+    line_set_noise(cfg.noise_from_page == 0  &&  !cfg.noise_in_pages);
     snprintf(call.tif_path, sizeof(call.tif_path), "%s/call-%04d.tif", cfg.out, call.number);
     unlink(call.tif_path);
 
@@ -606,6 +715,7 @@ static void start_call(void)
     t30_set_phase_b_handler(t30, phase_b_handler, NULL);
     t30_set_phase_d_handler(t30, phase_d_handler, NULL);
     t30_set_phase_e_handler(t30, phase_e_handler, NULL);
+    t30_set_real_time_frame_handler(t30, frame_handler, NULL);
     fax_set_transmit_on_idle(call.fax, true);
     set_logging(fax_get_logging_state(call.fax), "FAX");
     set_logging(t30_get_logging_state(t30), "T.30");
@@ -785,10 +895,18 @@ static void run_block(void)
     n = fax_tx(call.fax, fax_amp, BLOCK);
     if (n < BLOCK)
         memset(fax_amp + n, 0, sizeof(int16_t)*(BLOCK - n));
+    if (call.fax)
+        line_apply(fax_amp, BLOCK, LINE_TO_MODEM);
     t31_rx(t31, fax_amp, BLOCK);
     n = t31_tx(t31, t31_amp, BLOCK);
     if (n < BLOCK)
         memset(t31_amp + n, 0, sizeof(int16_t)*(BLOCK - n));
+    if (call.fax)
+    {
+        if (line_noise_on())
+            call.noisy_samples += BLOCK;
+        line_apply(t31_amp, BLOCK, LINE_TO_TERMINAL);
+    }
     if (call.fax)
         fax_rx(call.fax, t31_amp, BLOCK);
     sim_samples += BLOCK;
@@ -896,7 +1014,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: spandsp-faxmodem --link PATH --out DIR [--csi ID] [--ecm|--no-ecm]\n"
             "                        [--max-rate 14400|9600|4800|2400] [--v29-only|--v27-only]\n"
-            "                        [--realtime | --speed FACTOR] [--trace] [--verbose[=2]]\n");
+            "                        [--realtime | --speed FACTOR] [--trace] [--verbose[=2]]\n"
+            "                        [--attenuation DB] [--noise DBM0 [--noise-from-page N] [--noise-in-pages]]\n"
+            "                        [--noise-both-ways] [--seed N]\n");
 }
 
 static void parse_args(int argc, char *argv[])
@@ -916,11 +1036,17 @@ static void parse_args(int argc, char *argv[])
         {"trace", no_argument, NULL, 't'},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"attenuation", required_argument, NULL, 'A'},
+        {"noise", required_argument, NULL, 'N'},
+        {"noise-from-page", required_argument, NULL, 'P'},
+        {"noise-in-pages", no_argument, NULL, 'I'},
+        {"seed", required_argument, NULL, 'S'},
+        {"noise-both-ways", no_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "l:o:c:eEr:97Rs:tv::h", opts, NULL)) != -1)
+    while ((opt = getopt_long(argc, argv, "l:o:c:eEr:97Rs:tv::hA:N:P:IS:B", opts, NULL)) != -1)
     {
         switch (opt)
         {
@@ -951,6 +1077,33 @@ static void parse_args(int argc, char *argv[])
         case 't': cfg.trace = true; break;
         case 'v': cfg.verbose = optarg  ?  atoi(optarg)  :  1; break;
         case 'h': usage(stdout); exit(0);
+        case 'A':
+            cfg.attenuation_db = atof(optarg);
+            if (cfg.attenuation_db < 0.0  ||  cfg.attenuation_db > 60.0)
+            {
+                fprintf(stderr, "--attenuation is a loss in dB, 0 to 60\n");
+                exit(2);
+            }
+            break;
+        case 'N':
+            cfg.noise_dbm0 = atof(optarg);
+            if (cfg.noise_dbm0 > 0.0  ||  cfg.noise_dbm0 < -100.0)
+            {
+                fprintf(stderr, "--noise is a level in dBm0, -100 to 0 (e.g. -40)\n");
+                exit(2);
+            }
+            break;
+        case 'P':
+            cfg.noise_from_page = atoi(optarg);
+            if (cfg.noise_from_page < 0)
+            {
+                fprintf(stderr, "--noise-from-page counts pages from 1 (0: from the start)\n");
+                exit(2);
+            }
+            break;
+        case 'I': cfg.noise_in_pages = true; break;
+        case 'S': cfg.seed = atoi(optarg); break;
+        case 'B': cfg.noise_both_ways = true; break;
         default: usage(stderr); exit(2);
         }
     }
@@ -959,6 +1112,7 @@ static void parse_args(int argc, char *argv[])
         usage(stderr);
         exit(2);
     }
+    line_setup(cfg.attenuation_db, cfg.noise_dbm0, cfg.seed, cfg.noise_both_ways);
     if (strlen(cfg.csi) > 20)
     {
         fprintf(stderr, "--csi is at most 20 characters\n");

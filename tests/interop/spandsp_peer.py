@@ -33,7 +33,7 @@ from watchdog.observers import Observer
 ROOT = Path(__file__).resolve().parents[2]
 PEER_DIR = ROOT / "interop" / "spandsp"
 PEER_BIN = PEER_DIR / "spandsp-faxmodem"
-PEER_SOURCES = (PEER_DIR / "spandsp_faxmodem.c", PEER_DIR / "Makefile")
+PEER_SOURCES = tuple(PEER_DIR / name for name in ("spandsp_faxmodem.c", "line.c", "line.h", "Makefile"))
 
 DEBIAN_HINT = "apt-get install -y libspandsp-dev libtiff-dev pkg-config (plus gcc and make)"
 
