@@ -370,14 +370,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_modem_simulate(args: argparse.Namespace) -> int:
-    from drivers.simulator import ProfileError, load_profiles, run_simulator
+    from drivers.simulator import KIND_MODEM, ProfileError, load_profiles, load_quirks, run_simulator
 
     try:
         profiles = load_profiles(Path(args.profiles)) if args.profiles else None
+        quirks = load_quirks(Path(args.profiles)) if args.profiles else KIND_MODEM
     except (OSError, ProfileError) as exc:
         raise CliError(f"cannot use the profiles file: {exc}") from None
     run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed, profiles=profiles,
-                  fax_class=args.fax_class)
+                  fax_class=args.fax_class, quirks=quirks)
     return 0
 
 

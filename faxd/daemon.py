@@ -24,7 +24,7 @@ from drivers.class2 import Class2Modem
 from drivers.class2_quirks import class2_quirks
 from drivers.probe import detect_class
 from drivers.modem import FaxModem, Station
-from drivers.simulator import SimulatedModem, load_profiles
+from drivers.simulator import KIND_MODEM, SimulatedModem, load_profiles, load_quirks
 from drivers.simulator.profiles import ProfileError
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig, load_config
@@ -142,6 +142,7 @@ class Daemon:
                     for u in directory.units.values() if u.station_id}
         try:
             profiles = load_profiles(modem.simulator_profiles) if modem.simulator_profiles else None
+            quirks = load_quirks(modem.simulator_profiles) if modem.simulator_profiles else KIND_MODEM
         except (OSError, ProfileError) as exc:
             raise ConfigError(f"{self.config.source}: [modem.simulator_profiles] {exc}") from None
         simulator = SimulatedModem(
@@ -152,6 +153,7 @@ class Daemon:
             speed=modem.simulator_speed,
             keep_pages=False,  # the daemon runs for months: received pages live on disk only
             fax_class=modem.simulator_class,
+            quirks=quirks,
         )
         path = simulator.start()
         self.simulators.append(simulator)

@@ -9,16 +9,23 @@ What a Class 1 DCE must answer (T.31 8.2, 8.3): ``+FCLASS=?`` the service classe
 ``+FTM=?``/``+FRM=?`` the high-speed modulations, ``+FTH=?``/``+FRH=?`` only 3 (V.21
 HDLC: ECM frames are framed by the host and sent with +FTM), ``+FTS``/``+FRS`` silence
 in 10 ms units. An unknown command is ERROR.
+
+Flow control (V.250 6.2.12 ``+IFC=<by DTE>,<by DCE>``, T.31 8.5.1 ``+FLO``, and the
+``&K`` of most modem families): 0 none, 1 XON/XOFF, 2 RTS/CTS for ``+IFC`` and ``+FLO``;
+``&K0`` none, ``&K3`` RTS/CTS, ``&K4`` XON/XOFF. What the DCE does with it is the
+``Dce``'s business (``set_flow_control``).
+
+The interpreter knows the DCE only through the ``Dce`` protocol below, so this module
+and ``dce.py`` do not import each other.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from drivers.simulator.dce import EmulatedDce
+from drivers.simulator.quirks import FlowControl
 
 #: T.31 Table 1 codes this modem offers for +FTM/+FRM: V.27ter, V.29, V.17 long/short.
 MODULATIONS = "24,48,72,73,74,96,97,98,121,122,145,146"
@@ -38,10 +45,49 @@ class Reply(enum.Enum):
     DONE = ""
 
 
+class Dce(Protocol):
+    """What the command interpreter needs of a DCE."""
+
+    echo: bool
+    verbose: bool
+
+    def result(self, code: str, *info: str) -> None:
+        """Writes information lines and a final result code."""
+
+    def factory_reset(self) -> None:
+        """ATZ / AT&F."""
+
+    def hang_up(self, reason: str) -> None:
+        """ATH: ends the call in progress, if any."""
+
+    def silence(self, tens: int) -> Reply:
+        """+FTS=n: stops transmitting and waits n x 10 ms."""
+
+    def receive_silence(self, tens: int) -> Reply:
+        """+FRS=n: waits for n x 10 ms of silence on the line."""
+
+    def start_hdlc_tx(self) -> Reply:
+        """+FTH=3."""
+
+    def start_data_tx(self, code: int) -> Reply:
+        """+FTM=code."""
+
+    def start_receive(self, hdlc: bool, code: int) -> Reply:
+        """+FRH=3 (``hdlc``) or +FRM=code."""
+
+    def set_flow_control(self, mode: FlowControl) -> None:
+        """+IFC, +FLO, &K: how the DCE holds the DTE back."""
+
+
+#: +IFC/+FLO values, and the &K numbers, for each flow control (V.250 6.2.12, T.31 8.5.1).
+_IFC = {"0": FlowControl.NONE, "1": FlowControl.XONXOFF, "2": FlowControl.RTSCTS}
+_AND_K = {"0": FlowControl.NONE, "3": FlowControl.RTSCTS, "4": FlowControl.XONXOFF}
+
+
 class CommandLine:
     """Executes AT command lines for one DCE."""
 
-    def __init__(self, dce: EmulatedDce) -> None:
+    def __init__(self, dce: Dce) -> None:
         self._dce = dce
         self._registers: dict[int, int] = {}
 
@@ -92,7 +138,11 @@ class CommandLine:
                 self._registers[int(number)] = int(rest[1:] or 0)
         elif letter in ("A", "O"):
             return Reply.ERROR  # answering calls and data mode are not simulated
-        return Reply.OK  # Q, X, L, M, &C, &D, &K ...: accepted, nothing to simulate
+        elif letter == "&K":
+            if number not in _AND_K:
+                return Reply.ERROR
+            dce.set_flow_control(_AND_K[number])
+        return Reply.OK  # Q, X, L, M, &C, &D ...: accepted, nothing to simulate
 
     def _extended(self, command: str, info: list[str]) -> Reply:
         """Runs one +F command (T.31 8)."""
@@ -118,7 +168,13 @@ class CommandLine:
         elif name in ("+FTS", "+FRS"):
             if not value.isdigit() or int(value) > 255:
                 return Reply.ERROR
-            dce.silence(int(value))
+            return dce.silence(int(value)) if name == "+FTS" else dce.receive_silence(int(value))
+        elif name in ("+IFC", "+FLO") and not query and value != "?":
+            # +IFC=<by DTE>,<by DCE>: the second is how the DCE holds the DTE back. +FLO=n sets both.
+            by_dce = value.split(",")[-1] if name == "+IFC" else value
+            if by_dce not in _IFC:
+                return Reply.ERROR
+            dce.set_flow_control(_IFC[by_dce])
         elif name in ("+FTH", "+FRH"):
             if value != "3":
                 return Reply.ERROR  # HDLC on the high-speed carriers is not offered (+FTH=?)

@@ -29,7 +29,9 @@ from drivers.at_codec import CAN, END_OF_DATA, Unstuffer, stuff
 from drivers.modem import Outcome
 from drivers.simulator import timing, wire
 from drivers.simulator.commands import CommandLine, Reply
+from drivers.simulator.quirks import KIND, FlowControl, ModemQuirks
 from drivers.simulator.remote import Answer, AnsweringFax, ReceivedCall, RemoteProfile
+from drivers.simulator.txbuffer import XOFF, XON, TransmitBuffer
 
 #: The DCE's wait for a carrier after +FRH/+FRM before NO CARRIER (a modem setting, not
 #: line time: not scaled by ``speed``).
@@ -62,9 +64,13 @@ class EmulatedDce:
         close_line: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         receive_timeout: float = RECEIVE_TIMEOUT,
+        quirks: ModemQuirks = KIND,
+        in_flight: Callable[[], int] = lambda: 0,
     ) -> None:
         """``profile_for`` returns the remote that answers a dialled number;
-        ``close_line`` closes the pty (the ``close_after_page`` fault)."""
+        ``close_line`` closes the pty (the ``close_after_page`` fault); ``quirks`` is how
+        this modem misbehaves; ``in_flight`` returns how many octets the host has written
+        and the DCE not read yet (for XON/XOFF)."""
         self._write = write
         self._pause = pause
         self._profile_for = profile_for
@@ -72,6 +78,10 @@ class EmulatedDce:
         self._close_line = close_line or (lambda: None)
         self._clock = clock
         self.receive_timeout = receive_timeout
+        self.quirks = quirks
+        self._in_flight = in_flight
+        self.flow_control = quirks.flow_control
+        self._buffer: TransmitBuffer | None = None
         self.call_count = 0
         self.call: AnsweringFax | None = None
         self._mode = _Mode.COMMAND
@@ -98,6 +108,15 @@ class EmulatedDce:
             self._deadline = self._clock() + TX_IDLE_SECONDS
         elif self._mode is _Mode.COMMAND:
             self._deadline = None
+
+    @property
+    def read_limit(self) -> int | None:
+        """Returns how many octets the DCE takes in its next read, or None for any: with
+        RTS/CTS and a full transmit buffer, no more than fits (the host's writes block)."""
+        buffer = self._buffer
+        if self._mode is _Mode.DATA_TX and buffer is not None and buffer.mode is FlowControl.RTSCTS:
+            return buffer.room()
+        return None
 
     @property
     def deadline(self) -> float | None:
@@ -148,15 +167,29 @@ class EmulatedDce:
         self.hang_up("ATZ")
         self._reset()
 
-    def silence(self, tens: int) -> None:
-        """+FTS/+FRS: stop or wait for silence, ``tens`` x 10 ms (T.31 8.3.1, 8.3.4)."""
+    def silence(self, tens: int) -> Reply:
+        """+FTS: stop transmitting and wait ``tens`` x 10 ms (T.31 8.3.1)."""
         self._pause(tens / 100)
+        return Reply.OK
+
+    def receive_silence(self, tens: int) -> Reply:
+        """+FRS: wait for ``tens`` x 10 ms of silence (T.31 8.3.4); ERROR on a modem
+        without it (``no_frs``)."""
+        if self.quirks.no_frs:
+            return Reply.ERROR
+        self._pause(tens / 100)
+        return Reply.OK
+
+    def set_flow_control(self, mode: FlowControl) -> None:
+        """+IFC, +FLO, &K: how this DCE holds the host back from now on."""
+        self.flow_control = mode
 
     def start_hdlc_tx(self) -> Reply:
         """+FTH=3: CONNECT, then V.21 frames from the host (T.31 8.3.3)."""
         if self.call is None:
             return Reply.ERROR
         self._tx_frames: list[bytes] = []
+        self._pause(self.quirks.connect_delay)  # a late CONNECT
         self._start_tx(_Mode.HDLC_TX)
         self._pause(timing.V21_PREAMBLE_SECONDS)  # T.30 5.3.1: 1 s of flags first
         return Reply.DONE
@@ -167,7 +200,11 @@ class EmulatedDce:
             return Reply.ERROR
         self._tx_code = code
         self._tx_data = bytearray()
-        self._pause(timing.training_seconds(code))
+        self._buffer = None
+        if self.quirks.tx_buffer is not None:
+            self._buffer = TransmitBuffer(capacity=self.quirks.tx_buffer, bps=wire.MODULATION_CODES[code][0],
+                                          serial_bps=self.quirks.serial_bps, mode=self.flow_control)
+        self._pause(timing.training_seconds(code) + self.quirks.connect_delay)
         self._start_tx(_Mode.DATA_TX)
         return Reply.DONE
 
@@ -182,6 +219,9 @@ class EmulatedDce:
                 self._rx_queue.append(list(waited))
         if self._rx_queue and not hdlc:
             return Reply.FCERROR  # the remote is sending V.21, not a high-speed carrier
+        if hdlc and self.call.fcerror():
+            self._pause(timing.CARRIER_GAP_SECONDS)
+            return Reply.FCERROR  # T.31 8.3.5: a carrier, but not V.21 (an answer tone, an echo)
         if self._rx_queue:
             self._deliver_frame()
         else:
@@ -279,6 +319,14 @@ class EmulatedDce:
         if first:
             self._pause(timing.CARRIER_GAP_SECONDS)  # T.30 5.3.1: 75 ms between carriers
         self.result("CONNECT")
+        if self.call is not None and self.call.carrier_lost(frame):
+            # The flags came and went: the rest of this transmission is lost (T.31 8.3.5).
+            self._pause(timing.V21_PREAMBLE_SECONDS if first else 0.0)
+            if frames:
+                self._rx_queue.popleft()
+            self._in_burst = False
+            self.result("NO CARRIER")
+            return
         self._pause((timing.V21_PREAMBLE_SECONDS if first else 0.0) + timing.v21_seconds(frame))
         check = wire.fcs(frame)
         bad = self.call is not None and self.call.corrupt(frame)
@@ -318,7 +366,9 @@ class EmulatedDce:
     def _data_bytes(self, data: bytes) -> bytes:
         """Takes shielded data in HDLC_TX/DATA_TX; returns the bytes after DLE ETX."""
         payload, end = self._unstuffer.feed(data)
-        if self._mode is _Mode.DATA_TX:
+        if self._mode is _Mode.DATA_TX and self._buffer is not None:
+            self._tx_data += self._buffered(payload, len(data))
+        elif self._mode is _Mode.DATA_TX:
             self._tx_data += payload
             bps = wire.MODULATION_CODES[self._tx_code][0]
             self._pause(len(payload) * 8 / bps)
@@ -354,8 +404,29 @@ class EmulatedDce:
                 self.hang_up("DCN")
         self.result("OK")
 
+    def _buffered(self, payload: bytes, raw: int) -> bytes:
+        """Passes page data through the transmit buffer; returns what reaches the line
+        (the ``tx_buffer`` quirk: see ``txbuffer.py``)."""
+        buffer = self._buffer
+        assert buffer is not None
+        arrival = buffer.arrive(len(payload), self._in_flight())
+        kept = payload[: arrival.kept]  # what is lost is the end of what arrived
+        if arrival.send_xoff:
+            self._write(bytes((XOFF,)))
+            self._pause(buffer.drain_seconds())
+            buffer.after_xoff(self._in_flight())
+            self._write(bytes((XON,)))
+        elif buffer.must_wait():  # RTS/CTS: full; the host waits in the kernel meanwhile
+            self._pause(buffer.drain_seconds())
+        return kept
+
     def _end_data(self) -> None:
         self._mode = _Mode.COMMAND
+        buffer, self._buffer = self._buffer, None
+        if buffer is not None:
+            self._pause(buffer.finish_seconds())  # the rest of the buffer goes out before OK
+            if buffer.lost and self.call is not None:
+                self.call.applied("tx_overrun")
         call = self.call
         if call is not None:
             before = call.page_transmissions

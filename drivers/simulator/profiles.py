@@ -44,6 +44,19 @@ Faults during the call (pages are counted from 1):
   answering anything, even the OK for that data (0: from ATD on), for ``wedge_seconds``
   (absent: until the simulator stops). With ECM every block and every resend counts as
   one transmission.
+- ``fcerror_frh = 2``: the first 2 ``AT+FRH=3`` of the call are answered ``+FCERROR``
+  (the DCE heard a signal that is not V.21: the remote's answer tone, an echo). HylaFAX
+  pauses and issues ``+FRH=3`` again until its timer runs out.
+- ``carrier_lost = ["DIS", "MCF"]``: the first time the remote sends each named frame
+  the DCE reports ``CONNECT`` and then ``NO CARRIER``: the flags came, the frame did not.
+  The remote goes on as if it had been heard (it repeats DIS on its timer; a response it
+  repeats when the caller repeats its command or sends CRP).
+- ``crp = ["DCS", "MPS"]``: the first time the remote receives each named command it
+  answers CRP (T.30 5.3.6.1.7: it got the command damaged) instead of acting on it; the
+  caller must send it again (a DCS with its TCF).
+- ``dis_collisions = 1``: the remote repeats DIS on its own timer (T.30 5.3.2) and the
+  first DCS goes out while it does: the remote never hears that DCS (nor its TCF), and
+  what the caller hears next is DIS again. T.30 Figure 5-2: the caller sends DCS again.
 - ``close_after_page = 1``: likewise, but the pty closes, as a modem unplugged mid-call
   (0: on ATD); the host's port fails with EIO. The simulator then opens a new pty behind
   the same link (``SimulatedModem.wait_for_new_pty``).
@@ -65,6 +78,15 @@ matches by the digits after its last ``,``, so an outside-line prefix ``0,`` is 
     rtn_pages = [2]
 
 JSON: ``{"default": {...}, "numbers": {"0406280401": {"answer": "busy"}}}``.
+
+A ``[modem]`` table in the same file sets how the simulated modem itself misbehaves
+(``ModemQuirks``, ``quirks.py``; ``load_quirks`` reads it)::
+
+    [modem]
+    tx_buffer = 4096            # octets of page data it buffers
+    flow_control = "none"       # until the host sets it: none | xonxoff | rtscts
+    no_frs = true               # AT+FRS is ERROR
+    connect_delay = 0.5         # seconds of late CONNECT
 """
 
 from __future__ import annotations
@@ -79,6 +101,7 @@ from typing import Any
 
 from faxerrors import FaxError
 from drivers.simulator import wire
+from drivers.simulator.quirks import FlowControl, ModemQuirks
 
 #: The key of the default profile in the mapping ``load_profiles`` returns.
 DEFAULT_KEY = "*"
@@ -136,6 +159,10 @@ class RemoteProfile:
     wedge_after_page: int | None = None
     wedge_seconds: float | None = None
     close_after_page: int | None = None
+    fcerror_frh: int = 0
+    carrier_lost: frozenset[str] = frozenset()
+    crp: frozenset[str] = frozenset()
+    dis_collisions: int = 0
 
     def __post_init__(self) -> None:
         """Raises ``ProfileError`` for a value no remote could have."""
@@ -150,6 +177,9 @@ class RemoteProfile:
             (set(self.bad_fcs) <= set(wire.CODES), "bad_fcs", f"frame names: {sorted(wire.CODES)}"),
             (all(0 <= n < 256 for n in self.ecm_lost_frames), "ecm_lost_frames", "frame numbers 0..255"),
             (self.bit_errors >= 0 and self.rnr_count >= 0, "bit_errors", "cannot be negative"),
+            (self.fcerror_frh >= 0 and self.dis_collisions >= 0, "fcerror_frh", "cannot be negative"),
+            (set(self.carrier_lost) <= set(wire.CODES), "carrier_lost", f"frame names: {sorted(wire.CODES)}"),
+            (set(self.crp) <= set(wire.CODES), "crp", f"frame names: {sorted(wire.CODES)}"),
         ]
         for ok, name, rule in checks:
             if not ok:
@@ -194,6 +224,10 @@ _FAULT_FIELDS = (
     "rnr_count",
     "wedge_after_page",
     "close_after_page",
+    "fcerror_frh",
+    "carrier_lost",
+    "crp",
+    "dis_collisions",
 )
 
 
@@ -215,8 +249,8 @@ def load_profiles(path: Path) -> dict[str, RemoteProfile]:
         raw: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
-    if not isinstance(raw, dict) or set(raw) - {"default", "numbers"}:
-        raise ProfileError(f"{path}: expected only a 'default' table and a 'numbers' table")
+    if not isinstance(raw, dict) or set(raw) - {"default", "numbers", "modem"}:
+        raise ProfileError(f"{path}: expected only 'default', 'numbers' and 'modem' tables")
     profiles: dict[str, RemoteProfile] = {}
     if "default" in raw:
         profiles[DEFAULT_KEY] = _profile(raw["default"], f"{path}: default")
@@ -229,6 +263,38 @@ def load_profiles(path: Path) -> dict[str, RemoteProfile]:
             raise ProfileError(f"{path}: numbers.{number}: the key must be the number's digits")
         profiles[key] = _profile(fields, f"{path}: numbers.{number}")
     return profiles
+
+
+def load_quirks(path: Path) -> ModemQuirks:
+    """Returns the ``[modem]`` table of a profile file as ``ModemQuirks`` (the kind modem
+    if there is none). Raises ``ProfileError`` naming the field, ``OSError`` if unreadable."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
+    table = raw.get("modem", {}) if isinstance(raw, dict) else {}
+    if not isinstance(table, dict):
+        raise ProfileError(f"{path}: modem: must be a table")
+    known = {field.name for field in dataclasses.fields(ModemQuirks)}
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in known:
+            raise ProfileError(f"{path}: modem.{name}: unknown field; known: {', '.join(sorted(known))}")
+        if name == "flow_control":
+            try:
+                value = FlowControl(value)
+            except ValueError:
+                raise ProfileError(f"{path}: modem.flow_control: one of none, xonxoff, rtscts") from None
+        elif name == "no_frs" and not isinstance(value, bool):
+            raise ProfileError(f"{path}: modem.no_frs: must be true or false")
+        elif name != "no_frs" and (type(value) not in (int, float) or isinstance(value, bool)):
+            raise ProfileError(f"{path}: modem.{name}: must be a number")
+        values[name] = value
+    try:
+        return ModemQuirks(**values)
+    except ValueError as exc:
+        raise ProfileError(f"{path}: modem.{exc}") from None
 
 
 def _profile(fields: object, where: str) -> RemoteProfile:
@@ -267,8 +333,8 @@ def _convert(name: str, value: object, where: str) -> object:
         if not isinstance(value, expected[name]):
             raise ProfileError(f"{where}: must be a {expected[name].__name__}")
         return value
-    if name in ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames"):
-        item = str if name in ("modulations", "bad_fcs") else int
+    if name in ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames", "carrier_lost", "crp"):
+        item = str if name in ("modulations", "bad_fcs", "carrier_lost", "crp") else int
         if not isinstance(value, list) or not all(type(v) is item for v in value):
             raise ProfileError(f"{where}: must be a list of {'names' if item is str else 'numbers'}")
         return frozenset(value)
@@ -281,4 +347,4 @@ def _convert(name: str, value: object, where: str) -> object:
     return value
 
 
-__all__ = ["DEFAULT_KEY", "Answer", "ProfileError", "RemoteProfile", "load_profiles", "number_key"]
+__all__ = ["DEFAULT_KEY", "Answer", "ProfileError", "RemoteProfile", "load_profiles", "load_quirks", "number_key"]

@@ -19,9 +19,12 @@ it, so a daemon configured with the link finds the "replugged" modem again.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import select
 import signal
+import struct
+import termios
 import threading
 import time
 import tty
@@ -35,6 +38,7 @@ from drivers.simulator.class2_dce import PERSONALITIES, Class2Dce
 from drivers.simulator.dce import RECEIVE_TIMEOUT, EmulatedDce
 from drivers.simulator.output import write_call
 from drivers.simulator.profiles import DEFAULT_KEY, number_key
+from drivers.simulator.quirks import KIND, ModemQuirks
 from drivers.simulator.remote import ReceivedCall, RemoteProfile
 
 logger = structlog.get_logger("drivers.simulator")
@@ -65,6 +69,7 @@ class SimulatedModem:
         receive_timeout: float = RECEIVE_TIMEOUT,
         fax_class: str = "1",
         keep_pages: bool = True,
+        quirks: ModemQuirks = KIND,
     ) -> None:
         """``speed`` scales line time: 0 no delays, 1 real pace. ``fax_class`` is the
         personality: "1" (T.31), or "2", "2.0", "2.1" (``class2_dce``).
@@ -76,7 +81,8 @@ class SimulatedModem:
         or one with the CSI ``csi``; for the default, ``csi_for_number(number)`` may name
         another CSI. A call with no host activity for ``idle_timeout`` seconds is
         dropped; ``receive_timeout`` is how long +FRH/+FRM wait for a carrier before
-        NO CARRIER (a modem setting: not scaled by ``speed``).
+        NO CARRIER (a modem setting: not scaled by ``speed``). ``quirks`` is how the
+        modem itself misbehaves (``quirks.py``; the kind modem by default).
 
         ``keep_pages=False`` (a long-running simulator, e.g. inside the daemon) keeps in
         memory only the last ``RECENT_CALLS`` calls, without their page bitmaps, once the
@@ -96,6 +102,7 @@ class SimulatedModem:
         if fax_class != "1" and fax_class not in PERSONALITIES:
             raise ValueError(f"no simulated Class {fax_class} modem: one of 1, {', '.join(PERSONALITIES)}")
         self.fax_class = fax_class
+        self.quirks = quirks
         self._close_requested = False
         self.path: str | None = None
         self.keep_pages = keep_pages or out_dir is None
@@ -243,7 +250,8 @@ class SimulatedModem:
                         dce = self._new_dce(dce)
                     continue
                 try:
-                    data = os.read(self._master, 65536)
+                    limit = dce.read_limit if isinstance(dce, EmulatedDce) else None
+                    data = os.read(self._master, limit or 65536)
                 except BlockingIOError:
                     continue
                 except OSError:  # the pty is broken (we hold a slave open, so not EIO): a new one
@@ -270,12 +278,20 @@ class SimulatedModem:
         )
         dce: EmulatedDce | Class2Dce
         if self.fax_class == "1":
-            dce = EmulatedDce(**common)  # type: ignore[arg-type]  # the keyword set both share
+            dce = EmulatedDce(**common, quirks=self.quirks, in_flight=self._in_flight)  # type: ignore[arg-type]  # the keyword set both share
         else:
             dce = Class2Dce(**common, fax_class=self.fax_class)  # type: ignore[arg-type]  # likewise
         if old is not None:
             dce.call_count = old.call_count  # call ids stay unique across resets
         return dce
+
+    def _in_flight(self) -> int:
+        """Returns how many octets the host has written that the DCE has not read."""
+        try:
+            raw = fcntl.ioctl(self._master, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return 0
+        return int(struct.unpack("i", raw)[0])
 
     def _request_close(self) -> None:
         """The ``close_after_page`` fault: the thread closes the pty once the DCE returns."""
@@ -305,6 +321,7 @@ def run_simulator(
     speed: float,
     profiles: Mapping[str, RemoteProfile] | None = None,
     fax_class: str = "1",
+    quirks: ModemQuirks = KIND,
 ) -> None:
     """Runs a simulated modem at ``link`` until SIGINT or SIGTERM; prints the pty path.
 
@@ -314,7 +331,7 @@ def run_simulator(
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     modem = SimulatedModem(
-        csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class, keep_pages=False
+        csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class, keep_pages=False, quirks=quirks
     )
     try:
         path = modem.start()

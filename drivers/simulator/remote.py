@@ -109,9 +109,17 @@ class AnsweringFax:
     frames_resent: int = 0
     last_pps: wire.PartialPageSignal | None = None  # for RR, which repeats no FIF
     answered_pps: wire.PartialPageSignal | None = None  # the last PPS/EOR that got MCF/ERR
+    crp_left: set[int] = field(default_factory=set)
+    carrier_lost_left: set[int] = field(default_factory=set)
+    fcerror_left: int = 0
+    collisions_left: int = 0
 
     def __post_init__(self) -> None:
         self.bad_fcs_left = {wire.CODES[name] for name in self.profile.bad_fcs}
+        self.crp_left = {wire.CODES[name] for name in self.profile.crp}
+        self.carrier_lost_left = {wire.CODES[name] for name in self.profile.carrier_lost}
+        self.fcerror_left = self.profile.fcerror_frh
+        self.collisions_left = self.profile.dis_collisions
         self.rnr_left = self.profile.rnr_count
         self.dcn_armed = self.profile.dcn_after_page == 0
         if self.profile.answer is not Answer.FAX:
@@ -153,6 +161,23 @@ class AnsweringFax:
             return True
         return False
 
+    def carrier_lost(self, frame: bytes) -> bool:
+        """Returns whether ``frame`` is lost after its flags (``carrier_lost``: first time only)."""
+        code = frame[2] & 0xFE if len(frame) > 2 else -1
+        if code in self.carrier_lost_left:
+            self.carrier_lost_left.discard(code)
+            self.applied("carrier_lost")
+            return True
+        return False
+
+    def fcerror(self) -> bool:
+        """Returns whether this +FRH=3 hears a signal that is not V.21 (``fcerror_frh``)."""
+        if self.fcerror_left > 0:
+            self.fcerror_left -= 1
+            self.applied("fcerror_frh")
+            return True
+        return False
+
     def host_listening(self) -> list[bytes]:
         """Returns what the remote sends when the caller listens (+FRH) instead of
         answering: DIS (again) in phase B (T.30 5.3.2), else nothing. After RTN or RTP the
@@ -168,6 +193,15 @@ class AnsweringFax:
             if len(raw) < 3 or raw[0] != wire.ADDRESS:
                 continue
             fcf, fif = raw[2] & 0xFE, raw[3:]
+            if fcf == wire.DCS and self.collisions_left > 0 and self.phase is _Phase.WAIT_DCS:
+                # Our own DIS repeat went out over the caller's DCS: we heard nothing (T.30 5.3.2).
+                self.collisions_left -= 1
+                self.applied("dis_collisions")
+                return self.identification()
+            if fcf in self.crp_left:
+                self.crp_left.discard(fcf)
+                self.applied("crp")
+                return [wire.frame(wire.CRP)]  # T.30 5.3.6.1.7: say it again
             if fcf == wire.DCN:
                 self._finish_on_dcn()
                 return []

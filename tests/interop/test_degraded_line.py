@@ -22,16 +22,12 @@ from PIL import Image, ImageSequence
 
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, CallResult, Outcome, Station
-from drivers.page import FaxPage
-from tests.drivers.pages import random_boxes
+from tests.drivers.test_interop_spandsp import PAGES as MATRIX_PAGES
 from tests.interop.spandsp_peer import SpandspPeer
 
 PEER_CSI = "+46 40 628 04 99"
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
-PAGES = [
-    FaxPage(random_boxes(11, 900, boxes=120, width=(3, 230))),
-    FaxPage(random_boxes(12, 1400, boxes=160, width=(3, 230))),
-]
+PAGES = MATRIX_PAGES[:2]  # a page of boxes, then a full text form (about 85 ECM frames)
 LOSS = ["--attenuation", "24"]
 
 
