@@ -102,6 +102,36 @@ def _negotiated(call: SentCall) -> str:
     return f"{record['bit_rate']} bit/s, {record['compression']}, {ecm}, {record['resolution']}"
 
 
+def page_octets(row: Row, sender: str) -> list[int]:
+    """Returns the coded octets of each page the sender put on the line (faxd: its pages
+    in the coding it negotiated; efax: its G3 files)."""
+    from drivers.t4 import Coding, encode_page
+
+    if sender == "efax":
+        folder = row.efax.record.get("efax_files") or []
+        return [Path(name).stat().st_size for name in folder]
+    coding = {"T.6": Coding.MMR, "T.4 2-D": Coding.MR, "T.4 1-D": Coding.MH}[row.faxd.record["compression"]]
+    return [len(encode_page(page.pixels, coding)) for page in row.message.pages]
+
+
+def print_floor(rows: Sequence[Row]) -> None:
+    """Prints each call's line time against the floor T.30 requires (``bench/floor.py``)."""
+    from bench.floor import floor_seconds
+
+    print("\nOverhead against the floor (set-up to DIS as the peer did it, DCS+TCF+CFR, per page its"
+          " data at the rate reached and its post-page exchange, DCN):")
+    for row in rows:
+        for sender in ("faxd", "efax"):
+            call: SentCall = getattr(row, sender)
+            octets = page_octets(row, sender)
+            if not octets:
+                continue
+            v29 = call.record["bit_rate"] in (9600, 7200) and not call.record["config"]["v17"]
+            floor = floor_seconds(call.record, octets, v29=v29)
+            print(f"  {row.message.name:<38} {sender:4} {call.line_seconds:6.1f} s, floor {floor:6.1f} s,"
+                  f" overhead {call.line_seconds / floor - 1:+.1%}")
+
+
 def print_table(rows: Sequence[Row], pace: str) -> None:
     """Prints the per-message table, the totals and the ratios."""
     print(f"\nLine seconds per message (SpanDSP peer simulated line time, ATD to hang-up; peer pace: {pace})\n")
@@ -209,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             calls = run_message(message, site, work, pace, ("faxd", "efax"))
             rows.append(Row(message, calls["faxd"], calls["efax"]))
         print_table(rows, pace)
+        print_floor(rows)
         paces = [] if args.no_pace_check else pace_check(messages[0], site, work, pace, rows[0])
     if args.json:
         args.json.write_text(json.dumps({"pace": pace, "rows": [

@@ -223,4 +223,5 @@ def send_with_efax(message: Message, site: Site, folder: Path, pace: Sequence[st
             raise CallFailed(f"efax exited {efax.returncode} after {time.monotonic() - started:.1f} s:\n"
                              f"{efax.stderr[-3000:]}\n--- peer ---\n{peer.log()}")
         record = peer.wait_for_call(1, timeout=CALL_TIMEOUT)
+        record["efax_files"] = [str(name) for name in files]  # for the floor: the octets efax sent
         return _checked(record, len(files), "efax", peer.log())

@@ -111,7 +111,7 @@ def test_load_json(tmp_path: Path) -> None:
         ('[numbers."0406280401"]\nbit_errors = true\n', r"bit_errors: must be a whole number"),
         ('[numbers."0406280401"]\nt6 = true\n', r"numbers\.0406280401\.t6: T\.6 \(MMR\) needs ecm"),
         ('[numbers."040x"]\nanswer = "busy"\n', r"numbers\.040x: the key must be the number's digits"),
-        ("[modem]\n", "only a 'default' table and a 'numbers' table"),
+        ("[modems]\n", "only 'default', 'numbers' and 'modem' tables"),
         ("[numbers\n", "not valid toml"),
     ],
 )
