@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from drivers.simulator.quirks import FlowControl
 
 XON, XOFF = 0x11, 0x13
+#: Octets a host may still send after XOFF without losing them (see ``after_xoff``).
+XOFF_SLACK = 1024
 
 
 @dataclass(slots=True)
@@ -106,8 +108,10 @@ class TransmitBuffer:
     def after_xoff(self, in_flight_now: int) -> None:
         """XONXOFF, after the drain: the host has ``in_flight_now`` octets written and not
         read. What it wrote beyond what was on the way at XOFF, it wrote while told to stop."""
-        self._keep = self._in_flight
-        self._drop = max(0, in_flight_now - self._in_flight)
+        # XOFF takes effect only once the host's kernel has processed it: what arrives in
+        # that window (XOFF_SLACK) is not the host's fault, as a UART's FIFO is not.
+        self._keep = min(in_flight_now, self._in_flight + XOFF_SLACK)
+        self._drop = in_flight_now - self._keep
 
 
 __all__ = ["XOFF", "XON", "Arrival", "FlowControl", "TransmitBuffer"]

@@ -75,8 +75,8 @@ def test_buffer_with_xon_xoff_loses_only_what_came_after_xoff() -> None:
     arrivals = [buffer.arrive(256, in_flight=100) for _ in range(7)]
     assert [a.send_xoff for a in arrivals] == [False] * 6 + [True] and buffer.lost == 0
     assert buffer.drain_seconds() > 0
-    buffer.after_xoff(in_flight_now=100 + 50)  # the host sent 50 more while told to stop
-    assert buffer.arrive(150).kept == 100 and buffer.lost == 50
+    buffer.after_xoff(in_flight_now=100 + 1024 + 50)  # 50 more than XOFF's slack while told to stop
+    assert buffer.arrive(1174).kept == 1124 and buffer.lost == 50
 
 
 # --- the transmit buffer under a host ----------------------------------------------------
