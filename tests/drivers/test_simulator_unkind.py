@@ -5,9 +5,9 @@ its flow control, no ``+FRS``, a late CONNECT. Line and remote faults (``RemoteP
 per dialled number): ``+FCERROR`` on ``+FRH=3``, NO CARRIER after CONNECT, CRP, a DIS
 repeated on the remote's own timer over the caller's DCS.
 
-Where today's driver does not yet take a path as T.30 and the reference implementations
-do (issue 15, helper 15a), the test states the expected outcome and is marked
-``xfail(strict=True)`` naming the defect; the mark goes when the fix lands.
+Each test states the driver's outcome. The flow-control and +FCERROR tests were written
+against a driver that failed them (strict xfail) and pass since the driver sets flow
+control from its modem profile and asks +FRH=3 again after a refusal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import pytest
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, CallResult, Outcome, Station
 from drivers.page import FaxPage
+from drivers.quirks import Class1Quirks, ModemProfile
+from drivers.quirks import FlowControl as DriverFlow
 from drivers.simulator import RemoteProfile, SimulatedModem, wire
 from drivers.simulator.host import Received, ScriptedHost
 from drivers.simulator.quirks import FlowControl, ModemQuirks
@@ -40,7 +42,13 @@ def _page(seed: int, rows: int = 400) -> npt.NDArray[np.bool_]:
 
 
 def _send(
-    quirks: ModemQuirks, profile: RemoteProfile, tmp_path: Path, *, ecm: bool = False
+    quirks: ModemQuirks,
+    profile: RemoteProfile,
+    tmp_path: Path,
+    *,
+    ecm: bool = False,
+    modem_profile: ModemProfile | None = None,
+    flow_control: DriverFlow | None = None,
 ) -> tuple[CallResult, SimulatedModem]:
     """One call of two pages by the driver through a simulator with these quirks."""
     simulator = SimulatedModem(
@@ -48,7 +56,15 @@ def _send(
     )
     path = simulator.start()
     try:
-        modem = Class1Modem(path, station=STATION, name="sim0", command_timeout=2.0, ecm=ecm)
+        modem = Class1Modem(
+            path,
+            station=STATION,
+            name="sim0",
+            command_timeout=2.0,
+            ecm=ecm,
+            profile=modem_profile,
+            flow_control=flow_control,
+        )
         try:
             result = modem.send(CallRequest(number=NUMBER, pages=[FaxPage(_page(1)), FaxPage(_page(2))]))
         finally:
@@ -143,11 +159,19 @@ def test_rts_cts_modem_holds_the_driver_back(tmp_path: Path) -> None:
     assert "tx_overrun" not in simulator.calls[0].faults
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 (15a): the driver never sets the modem's flow control (+IFC/&K)")
 def test_driver_sets_flow_control_on_a_modem_that_starts_without(tmp_path: Path) -> None:
     """A modem with a 2 KB buffer and no flow control at power-up: the driver must set it
     (+IFC/&K from its quirk profile), or page data is lost and the pages get RTN."""
     result, simulator = _send(ModemQuirks(tx_buffer=2048, flow_control=FlowControl.NONE), RemoteProfile(), tmp_path)
+    assert "tx_overrun" not in simulator.calls[0].faults
+    assert result.outcome is Outcome.CONFIRMED, result.reason
+
+
+def test_driver_with_xon_xoff_is_held_back_by_the_kernel(tmp_path: Path) -> None:
+    """flow_control = xonxoff: the driver sets +IFC=1,1 on the modem and IXON on its tty,
+    so the kernel stops its writes at the simulator's XOFF; a 2 KB buffer loses nothing."""
+    quirks = ModemQuirks(tx_buffer=2048, flow_control=FlowControl.NONE)
+    result, simulator = _send(quirks, RemoteProfile(), tmp_path, flow_control=DriverFlow.XONXOFF)
     assert "tx_overrun" not in simulator.calls[0].faults
     assert result.outcome is Outcome.CONFIRMED, result.reason
 
@@ -161,17 +185,20 @@ def test_late_connect_is_waited_for(tmp_path: Path) -> None:
     assert result.outcome is Outcome.CONFIRMED, result.reason
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 (15a): no switching command when +FRS is missing")
 def test_a_modem_without_frs(tmp_path: Path) -> None:
-    """AT+FRS is ERROR on this modem: the driver must wait out the gap another way."""
+    """AT+FRS is ERROR on this modem: with the plain profile the call fails as a modem
+    error naming the command; with a profile whose switching command is a pause on the
+    host (HylaFAX's Class1SwitchingCmd) it goes through."""
     result, _ = _send(ModemQuirks(no_frs=True), RemoteProfile(), tmp_path)
+    assert result.outcome is Outcome.MODEM_ERROR and "+FRS" in result.reason
+    no_frs = ModemProfile(name="no-frs", class1=Class1Quirks(switching_command=""))
+    result, _ = _send(ModemQuirks(no_frs=True), RemoteProfile(), tmp_path / "again", modem_profile=no_frs)
     assert result.outcome is Outcome.CONFIRMED, result.reason
 
 
 # --- the line and the remote ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 (15a): +FCERROR to AT+FRH=3 ends the wait for DIS at once")
 def test_fcerror_while_waiting_for_dis(tmp_path: Path) -> None:
     """+FCERROR to the first two +FRH=3: re-issue +FRH=3 until T1, as HylaFAX does; DIS comes."""
     result, simulator = _send(ModemQuirks(), RemoteProfile(fcerror_frh=2), tmp_path)
