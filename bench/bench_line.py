@@ -208,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="skip sending the first message again at --realtime (and faxd unthrottled)")
     parser.add_argument("--forms-only", action="store_true",
                         help="only examples/forms, not the 2- and 3-page discharge-planning forms of bench/corpus.py")
+    parser.add_argument("--one-page-forms", action="store_true",
+                        help="also the one-page sample forms (the mix of 1-, 2- and 3-page messages of issue 15)")
     parser.add_argument("--keep", type=Path, help="keep call records, received TIFFs and efax files here")
     parser.add_argument("--json", type=Path, help="write the measured rows as JSON here")
     args = parser.parse_args(argv)
@@ -227,7 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.keep or Path(temp)
         work.mkdir(parents=True, exist_ok=True)
         try:
-            messages = messages_from_forms(ROOT / "examples" / "forms", site, SENT_AT, work / "archive")
+            messages = messages_from_forms(ROOT / "examples" / "forms", site, SENT_AT, work / "archive",
+                                           min_pages=1 if args.one_page_forms else 2)
             if not args.forms_only:
                 messages += messages_from_corpus(work / "corpus", site, SENT_AT, work / "archive")
         finally:

@@ -115,7 +115,7 @@ def _message(document: Path, sidecar: Path | None, name: str, site: Site, sent_a
                    expected_csi=unit.station_id, pages=transmission.pages)
 
 
-def messages_from_forms(folder: Path, site: Site, sent_at: datetime, archive: Path) -> list[Message]:
+def messages_from_forms(folder: Path, site: Site, sent_at: datetime, archive: Path, min_pages: int = 2) -> list[Message]:
     """Returns the multi-page sample forms the routine lets the daemon send, in name order;
     their transmissions are archived under ``archive``."""
     messages = []
@@ -123,7 +123,7 @@ def messages_from_forms(folder: Path, site: Site, sent_at: datetime, archive: Pa
         sidecar = sidecar_of(document)
         try:
             message = _message(document, sidecar if sidecar.exists() else None, document.stem, site, sent_at,
-                               archive / f"{document.stem}.tif", min_pages=2)
+                               archive / f"{document.stem}.tif", min_pages=min_pages)
         except RoutingError:
             continue  # e.g. checklista-beslutsstod: never faxed
         if message is not None:
