@@ -2,7 +2,7 @@
 
 This package imports nothing, so every package may import it, the pure ones included
 (``routing`` and ``drivers.t30`` import the standard library and this root only; the
-import-rules test enforces it). Catch ``FaxError`` where any of faxd's own refusals may
+import-rules test, tests/test_import_rules.py, enforces it). Catch ``FaxError`` where any of faxd's own refusals may
 arrive and a person needs the message; the message always says what to do.
 
 The branches live beside the code that raises them:
