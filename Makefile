@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make run   set up, start the daemon on examples/faxd.toml (simulated modem) and fax the sample forms
-#   make test  set up, run the whole test suite
+#   make test  set up, run the whole test suite; prints branch coverage of the packages
 .PHONY: setup run test demo clean
 
 setup:
@@ -10,7 +10,7 @@ run: setup
 	./scripts/demo.sh
 
 test: setup
-	.venv/bin/python -m pytest -n 2 -q
+	.venv/bin/python -m pytest -n 2 -q --cov --cov-report=term
 
 clean:
-	rm -rf var .pytest_cache .hypothesis
+	rm -rf var .pytest_cache .hypothesis .coverage
