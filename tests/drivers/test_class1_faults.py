@@ -3,8 +3,6 @@ sender (fallback, RTN/RTP, DCN, station check, ECM with PPR and RNR) on a real p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +32,8 @@ PROFILES = {
     "0406280430": RemoteProfile(csi="040 628 04 30", two_d=True),
     "0406280431": RemoteProfile(csi="040 628 04 31", ftt_above=2400),
 }
+# The shared ``simulator`` fixture (tests/conftest.py) starts the simulated modem with these.
+SIMULATOR_OPTIONS = {"profiles": PROFILES, "receive_timeout": 0.3}
 
 
 def _pixels(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
@@ -41,14 +41,6 @@ def _pixels(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
 
 
 PAGES = [FaxPage(_pixels(seed)) for seed in (1, 2, 3)]
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[SimulatedModem]:
-    modem = SimulatedModem(out_dir=tmp_path / "received", profiles=PROFILES, receive_timeout=0.3)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 def _send(simulator: SimulatedModem, number: str, **request: object) -> tuple[CallResult, ReceivedCall]:

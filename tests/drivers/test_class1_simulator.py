@@ -31,22 +31,18 @@ from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")
 REMOTE_CSI = "040 628 04 99"
+# The shared ``simulator`` fixture (tests/conftest.py) starts the simulated modem with these.
+SIMULATOR_OPTIONS = {
+    "csi": REMOTE_CSI,
+    "profiles": {
+        "0313900611": RemoteProfile(csi="031 390 06 11", answer=Answer.BUSY),
+        "0406280477": RemoteProfile(csi="040 628 04 77", min_scan_ms=20, modulations=frozenset({"V.27ter", "V.29"})),
+    },
+}
 
 
 def _text_like_page(seed: int, rows: int) -> npt.NDArray[np.bool_]:
     return random_boxes(seed, rows)
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[SimulatedModem]:
-    profiles = {
-        "0313900611": RemoteProfile(csi="031 390 06 11", answer=Answer.BUSY),
-        "0406280477": RemoteProfile(csi="040 628 04 77", min_scan_ms=20, modulations=frozenset({"V.27ter", "V.29"})),
-    }
-    modem = SimulatedModem(csi=REMOTE_CSI, out_dir=tmp_path / "received", profiles=profiles)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ PROFILES = {
     "0313900622": RemoteProfile(csi="031 390 06 22", ecm=True, t6=True, bit_errors=2),
     "0313900623": RemoteProfile(csi="031 390 06 23", ecm=True, t6=True, rnr_count=2),
 }
+# The shared ``simulator`` fixture (tests/conftest.py) starts the simulated modem with these.
+SIMULATOR_OPTIONS = {"profiles": PROFILES, "receive_timeout": 0.3}
 
 
 def _page(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
@@ -54,14 +56,6 @@ def _pps(post_page: int, page: int, block: int, frames: int) -> bytes:
 
 def _name(received: Received) -> str:
     return wire.NAMES[received.body[2] & 0xFE]
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[SimulatedModem]:
-    modem = SimulatedModem(out_dir=tmp_path / "received", profiles=PROFILES, receive_timeout=0.3)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture

@@ -47,18 +47,12 @@ PROFILES = {
     "0406280417": RemoteProfile(wedge_after_page=1),
     "0406280418": RemoteProfile(close_after_page=1),
 }
+# The shared ``simulator`` fixture (tests/conftest.py) starts the simulated modem with these.
+SIMULATOR_OPTIONS = {"profiles": PROFILES, "receive_timeout": 0.3}
 
 
 def _page(seed: int, rows: int = 80) -> npt.NDArray[np.bool_]:
     return random_boxes(seed, rows, boxes=25, height=(5, 6), width=(3, 200))
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[SimulatedModem]:
-    modem = SimulatedModem(out_dir=tmp_path / "received", profiles=PROFILES, receive_timeout=0.3)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture

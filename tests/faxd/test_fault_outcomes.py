@@ -4,7 +4,6 @@ in the confirmation log, and what becomes of the job."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,20 +49,15 @@ def open_modem(path: str, fax_class: str) -> FaxModem:
                        max_page_resends=1, phase_timeout=5.0)
 
 
-@pytest.fixture
-def simulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SimulatedModem]:
-    fault, fax_class = request.param
-    fields = {"csi": MUNICIPALITY_CSI} | CASES[fault][0]
-    modem = SimulatedModem(out_dir=tmp_path / "received", receive_timeout=0.3, fax_class=fax_class,
-                           profiles={MUNICIPALITY_NUMBER: RemoteProfile(**fields)})
-    modem.start()
-    yield modem
-    modem.stop()
+def _simulator_options(fault: str, fax_class: str) -> dict[str, Any]:
+    """The shared ``simulator`` fixture's options (tests/conftest.py): the municipality's remote plays ``fault``."""
+    profile = RemoteProfile(**({"csi": MUNICIPALITY_CSI} | CASES[fault][0]))
+    return {"receive_timeout": 0.3, "fax_class": fax_class, "profiles": {MUNICIPALITY_NUMBER: profile}}
 
 
 @pytest.mark.parametrize(
     ("simulator", "outcome", "job_state", "reason"),
-    [((fault, fax_class), *CASES[fault][1:]) for fault, fax_class in MATRIX],
+    [(_simulator_options(fault, fax_class), *CASES[fault][1:]) for fault, fax_class in MATRIX],
     ids=[f"class{fax_class}-{fault}" for fault, fax_class in MATRIX],
     indirect=["simulator"],
 )
