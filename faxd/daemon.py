@@ -122,7 +122,11 @@ class Daemon:
         self.directory = DirectoryHolder(config.directory)
         self.work = WorkSignal()
         self.stopping = threading.Event()
-        self.arrivals: queue.Queue[Path] = queue.Queue()
+        # SimpleQueue: its put is reentrant, so the signal handler may put into it while the
+        # main thread it interrupted is inside get or put. With queue.Queue that deadlocked
+        # (the handler waited for a lock its own thread held): TERM under a 10,000-file drop
+        # never stopped the daemon.
+        self.arrivals: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self.intake = Intake(config, self.store, self.folders, self.directory.current, self.work.notify)
         self.simulators: list[SimulatedModem] = []
         self.runners: list[ModemRunner] = []
