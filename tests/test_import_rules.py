@@ -63,7 +63,10 @@ RULES: dict[str, Rule] = {
         why="PDFs to fax pages: knows the page type and the codecs, nothing of the daemon",
     ),
     "spool": Rule(
-        ("spool", "routing.metadata", "faxerrors"), why="takes files in; only the document contract from routing"
+        # faxd.redact (stdlib only) masks identity numbers in anything that leaves the process;
+        # imaging.limits gives the inspection the same page and size limits as the renderer.
+        ("spool", "routing.metadata", "faxd.redact", "imaging.limits", "faxerrors"),
+        why="takes files in; the document contract, the redaction and the render limits only",
     ),
     "faxd": Rule(FIRST_PARTY, why="the daemon puts the others together"),
 }
