@@ -20,10 +20,13 @@ from faxerrors import FaxError
 from faxd.audit import AuditError
 from faxd.audit.cli import print_verification, run_verify
 from faxd.audit.cli import register as register_audit
-from faxd.audit.wiring import reading_chain
+from faxd.audit.wiring import reading_chain, signing_chain
 from faxd.coordinator_cli import register as register_coordinator
 from faxd.outage import OutageError
 from faxd.config import Config, ConfigError, config_path, load_config
+from faxd.drill import DrillError, start_drill
+from faxd.health import snapshot
+from faxd.redact import redact_filename, redact_value
 from faxd.store import Store
 from spool.queue import sidecar_of, write_atomically
 from spool.folders import SpoolFolders
@@ -122,7 +125,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job["state"]] = counts.get(job["state"], 0) + 1
+    health = (
+        snapshot(store, modem_names=tuple(m.name for m in config.modems), backlog_threshold=config.ops.backlog_threshold)
+        if store
+        else None
+    )
+    service: dict[str, Any] = health.as_dict() if health else {"state": "down", "reasons": [], "drill": None}
+    if not daemon.answering:
+        service["state"] = "down"
+        service["reasons"] = [f"the daemon is {daemon.summary}"] + list(service["reasons"])
     status: dict[str, Any] = {
+        "service": service,
         "daemon": {"state": "running" if daemon.answering else ("not answering" if daemon.running else "not running"),
                    "summary": daemon.summary, "pid": daemon.pid, "heartbeat_age_seconds": daemon.heartbeat_age_seconds,
                    "storage_alarm": daemon.storage},
@@ -134,10 +147,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         "quarantined": store.quarantined() if store else [],
         "modems": modems,
     }
+    for entry in status["quarantined"]:
+        entry["original_name"] = redact_filename(entry["original_name"])
+    # Reasons and details may quote what a document said: nothing leaves unredacted.
+    status = redact_value(status)
     if args.json:
         json.dump(status, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
+    service = status["service"]
+    print(f"service: {service['state']}" + (" - " + "; ".join(service["reasons"]) if service["reasons"] else ""))
+    drill = service.get("drill")
+    if drill and drill["result"] != "none":
+        detail = f" ({drill['detail']})" if drill["detail"] else ""
+        print(f"last drill: {drill['result']} at {str(drill['at'])[:19]}{detail}")
     print(f"daemon: {daemon.summary}")
     print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     print("outage: " + ("in force (faxctl outage status)" if status["outage_in_force"] else
@@ -156,6 +179,25 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("\nquarantined documents:")
         _print_table([(q["document_id"], q["received"][:19], q["reason"]) for q in status["quarantined"]],
                      ("document", "received (UTC)", "reason"))
+    return 0
+
+
+# -- drill -------------------------------------------------------------------------------
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    """Queue a readiness drill now; the running daemon sends it like any job."""
+    config = _config(args)
+    if config.ops.drill is None:
+        print(f"faxctl: {config.source}: no [drill] table: name the test recipient (drill.recipient)", file=sys.stderr)
+        return 2
+    try:
+        store = Store(config.database, signing_chain(config))
+        job_id = start_drill(config, store, _load_directory(config), reason="faxctl drill")
+    except (DrillError, AuditError) as exc:
+        print(f"faxctl: {exc}", file=sys.stderr)
+        return 2
+    print(f"drill queued as job {job_id}: see `faxctl status` for its result")
     return 0
 
 
@@ -414,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lines", help="per-destination memory: the rate each number's line took last time")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lines)
+
+    p = sub.add_parser("drill", help="send the readiness test fax to the [drill] recipient now")
+    p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("send", help="put a PDF into the spool (written, then renamed in)")
     p.add_argument("file")

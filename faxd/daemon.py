@@ -132,7 +132,7 @@ class Daemon:
         self.runners: list[ModemRunner] = []
         self._reload_requested = threading.Event()
         self.storage_trouble: str | None = None  # set while the disk is full or read-only
-        self.ops = Operations(config, self.store)
+        self.ops = Operations(config, self.store, self.directory.current)
 
     # -- modems --------------------------------------------------------------------
 

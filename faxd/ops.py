@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
 
-from faxd import events
+from faxd import drill, events
 from faxd.config import Config
 from faxd.health import Health, snapshot
-from faxd.store import Store
+from faxd.store import Store, now_utc
 from faxerrors import FaxError
 from faxd.systemd import Heartbeats, Watchdog, notify, watchdog_interval
+from routing.directory import Directory
 
 log = structlog.get_logger("faxd.ops")
 
@@ -37,9 +38,10 @@ UP_EVENTS = frozenset({"modem.ready", "modem.up"})
 
 
 class Operations:
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, directory: Callable[[], Directory]) -> None:
         self.config = config
         self.store = store
+        self.directory = directory
         self.heartbeats = Heartbeats()
         self.watchdog = Watchdog(self.heartbeats, watchdog_interval(), self.status_line)
         self._lock = threading.Lock()
@@ -96,6 +98,8 @@ class Operations:
         elif name == "modem.down":
             with self._lock:
                 self._modems_up.discard(modem)
+        elif name in ("job.sent", "job.failed") and self.config.ops.drill is not None:
+            drill.settle(self.store)  # a drill's job ended: record its result now
 
     def _maybe_ready(self) -> None:
         with self._lock:
@@ -117,6 +121,7 @@ class Operations:
 
     def status_line(self) -> str:
         """STATUS= for systemd; also where the periodic alarms are checked (the watchdog's pace)."""
+        self._check_drill()
         health = self.health()
         self._check_backlog(health)
         self._check_audit()
@@ -138,6 +143,17 @@ class Operations:
         elif not over and self._backlog_raised:
             log.info("alarm.backlog_cleared", queued=queued)
         self._backlog_raised = over
+
+    def _check_drill(self) -> None:
+        """Settle finished drills; start one when the schedule says so (and a modem is up)."""
+        if self.config.ops.drill is None:
+            return
+        drill.settle(self.store)
+        if self._ready_sent and drill.due(self.config, self.store, now_utc()):
+            try:
+                drill.start_drill(self.config, self.store, self.directory(), reason="schedule")
+            except drill.DrillError as exc:
+                log.error("alarm.drill_failed", reason=str(exc))
 
     def _check_audit(self) -> None:
         if time.monotonic() < self._next_audit_check:
