@@ -26,7 +26,7 @@ from faxd.outage import OutageError
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.drill import DrillError, start_drill
 from faxd.health import snapshot
-from faxd.redact import redact_filename, redact_value
+from faxd.redact import allow_numbers, redact_filename, redact_tree
 from faxd.store import Store
 from spool.queue import sidecar_of, write_atomically
 from spool.folders import SpoolFolders
@@ -149,19 +149,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     }
     for entry in status["quarantined"]:
         entry["original_name"] = redact_filename(entry["original_name"])
-    # Reasons and details may quote what a document said: nothing leaves unredacted.
-    status = redact_value(status)
+    # Reasons and details may quote what a document said: nothing leaves unredacted. The
+    # directory's own fax numbers are not identity numbers and stay readable.
+    try:
+        allow_numbers(u.fax for u in _load_directory(config).units.values())
+    except SetupError:
+        pass  # no directory to read: bare ten-digit numbers are masked as well
+    status = redact_tree(status)
     if args.json:
         json.dump(status, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
+    print(f"daemon: {daemon.summary}")
     service = status["service"]
     print(f"service: {service['state']}" + (" - " + "; ".join(service["reasons"]) if service["reasons"] else ""))
     drill = service.get("drill")
     if drill and drill["result"] != "none":
         detail = f" ({drill['detail']})" if drill["detail"] else ""
         print(f"last drill: {drill['result']} at {str(drill['at'])[:19]}{detail}")
-    print(f"daemon: {daemon.summary}")
     print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     print("outage: " + ("in force (faxctl outage status)" if status["outage_in_force"] else
                         f"none declared; documents dropped now: {config.outage.when_not_declared.value}"))

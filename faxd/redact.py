@@ -162,3 +162,19 @@ def redact_event(_logger: object, _method: str, event_dict: MutableMapping[str, 
         value = redact_field(key, event_dict.pop(key))
         event_dict[clean_key] = value
     return event_dict
+
+
+def redact_tree(value: object) -> Any:
+    """Like ``redact_value``, but each mapping's fields by their key (``redact_field``), so
+    a record such as a job row keeps the directory's own number under ``number``."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for raw_key, item in value.items():
+            key = str(raw_key)
+            special = key in METADATA_KEYS or key in FILENAME_KEYS or key in NUMBER_KEYS
+            nested = isinstance(item, Mapping | list | tuple)
+            out[redact_text(key)] = redact_tree(item) if nested and not special else redact_field(key, item)
+        return out
+    if isinstance(value, list | tuple):
+        return [redact_tree(item) for item in value]
+    return redact_value(value)

@@ -42,7 +42,7 @@ def test_drill_on_demand_passes_and_is_shown(gateway: Gateway) -> None:
     service = gateway.status()["service"]
     assert service["drill"]["result"] == "passed" and service["state"] == "ready"
     text = gateway.faxctl("status").stdout
-    assert text.startswith("service: ready") and "last drill: passed" in text
+    assert "\nservice: ready\n" in text and "last drill: passed" in text
 
 
 def test_failed_drill_raises_the_alarm_and_degrades(gateway: Gateway) -> None:
