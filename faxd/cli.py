@@ -28,7 +28,7 @@ from faxd.drill import DrillError, start_drill
 from faxd.health import snapshot
 from faxd.redact import allow_numbers, redact_filename, redact_tree
 from faxd.store import Store
-from spool.queue import sidecar_of, write_atomically
+from spool.queue import again_marker_of, sidecar_of, write_atomically
 from spool.folders import SpoolFolders
 
 if TYPE_CHECKING:
@@ -274,6 +274,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     # The sidecar goes in first: the daemon takes the PDF the moment it appears.
     if meta is not None:
         write_atomically(sidecar_of(target), meta)
+    if args.again:
+        # The marker travels with the document: send it even if it is a duplicate.
+        write_atomically(again_marker_of(target), b"sent again on purpose with faxctl send --again\n")
     write_atomically(target, data)
     print(f"queued {source} as {target}")
     return 0
@@ -468,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("send", help="put a PDF into the spool (written, then renamed in)")
     p.add_argument("file")
     p.add_argument("--meta", help="a JSON sidecar with the Faxd* routing fields")
+    p.add_argument("--again", action="store_true",
+                   help="send it even if the same document was queued or sent recently (not held as a duplicate)")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("route", help="dry run: who would get this document, by which rule, or why it is refused")

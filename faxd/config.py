@@ -137,6 +137,11 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
     outage: OutageConfig = field(default_factory=OutageConfig)
     ops: OpsConfig = field(default_factory=OpsConfig)  # journal, SNMP, metrics, alarms, drill
+    # [intake] The same document (SHA-256) dropped again while the first is queued or within
+    # the window after it was sent: "hold" quarantines it as a duplicate naming the first,
+    # "send" faxes it again. ``faxctl send --again`` sends one anyway.
+    duplicates: str = "hold"
+    duplicate_window_hours: float = 72.0
 
     @property
     def database(self) -> Path:
@@ -316,7 +321,15 @@ class _Reader:
             audit=self.audit(self.table(raw, "audit", required=False), state),
             outage=self.outage(self.table(raw, "outage", required=False)),
             ops=read_ops(self, raw, logging),
+            **self.intake(self.table(raw, "intake", required=False)),
         )
+
+    def intake(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        duplicates = raw.get("duplicates", "hold")
+        if duplicates not in ("hold", "send"):
+            raise self.fail("intake.duplicates", f"must be 'hold' or 'send', not {duplicates!r}")
+        return {"duplicates": duplicates,
+                "duplicate_window_hours": self.number(raw, "intake.duplicate_window_hours", 72.0)}
 
     def audit(self, raw: Mapping[str, Any], state: Path) -> AuditConfig:
         default = AuditConfig()

@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
 
 from faxd.config import Config, NoOutagePolicy
 from faxerrors import FaxError
-from faxd.store import DocumentState, NewJob, Store
+from faxd.store import DocumentState, NewJob, Store, iso, now_utc
 from routing.directory import Directory
 from routing.metadata import DocumentMeta
 from routing.errors import RoutingError
@@ -183,6 +184,9 @@ class Intake:
         """
         if claimed.problem is not None:
             return self._quarantine(claimed, claimed.problem)
+        duplicate = self._duplicate_reason(claimed)
+        if duplicate is not None:
+            return self._quarantine(claimed, duplicate)
         directory = self.directory()
         try:
             routed = route_document(claimed.path, claimed.sidecar, self.config, directory, self.inspector)
@@ -247,6 +251,23 @@ class Intake:
         )
         self.on_jobs()
         return IntakeResult(claimed.document_id, tuple(job_ids))
+
+    def _duplicate_reason(self, claimed: queue.Claimed) -> str | None:
+        """Why this document is held back as a copy of an earlier one, or None to send it.
+
+        A care system that retries a drop must not fax the patient's data twice: the same
+        bytes while the first is queued, or within the window after it was sent, are held.
+        """
+        if claimed.send_again or self.config.duplicates == "send":
+            return None
+        since = iso(now_utc() - timedelta(hours=self.config.duplicate_window_hours))
+        first = self.store.first_copy(claimed.sha256, since)
+        if first is None:
+            return None
+        when = "is still queued" if first["state"] == DocumentState.ROUTED else f"was sent ({first['last_change'][:19]} UTC)"
+        log.warning("document.duplicate", document_id=claimed.document_id, first=first["id"])
+        return (f"duplicate of document {first['id']} (same SHA-256), which {when}; not faxed again."
+                " To send it anyway: faxctl send --again FILE")
 
     def _quarantine(self, claimed: queue.Claimed, reason: str) -> IntakeResult:
         # One line, bounded, identity numbers masked: it goes to the journal, the .reason

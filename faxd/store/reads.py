@@ -93,6 +93,19 @@ class Reads(Database):
         )
         return [dict(zip(("document_id", "original_name", "received", "reason", "path"), r, strict=True)) for r in rows]
 
+    def first_copy(self, sha256: str, sent_since: str) -> dict[str, Any] | None:
+        """The earliest document with this SHA-256 that is still queued (``routed``) or whose
+        jobs last changed at or after ``sent_since`` (ISO UTC); None if there is none."""
+        row = self._conn().execute(
+            "SELECT d.id, d.state, d.received, MAX(j.updated) FROM documents d JOIN jobs j ON j.document_id = d.id"
+            " WHERE d.sha256 = ? AND d.state != ? GROUP BY d.id"
+            " HAVING d.state = ? OR MAX(j.updated) >= ? ORDER BY d.received LIMIT 1",
+            (sha256, DocumentState.QUARANTINED, DocumentState.ROUTED, sent_since),
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "state", "received", "last_change"), row, strict=True))
+
     def document(self, document_id: str) -> dict[str, Any] | None:
         """One document's row (state, path, reason, names), or None if it is not recorded."""
         cur = self._conn().execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.faxd.keys import audit_config, ensure_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 WARD = "sus-lund-avd-12"
+_DROPS = itertools.count(1)
 
 
 class Site:
@@ -67,6 +69,8 @@ class Site:
         buf = io.BytesIO()
         c = canvas.Canvas(buf, pagesize=A4)
         c.drawString(72, 760, "Testformulär")
+        # Each drop its own bytes: the same bytes again would be held as a duplicate.
+        c.drawString(72, 740, f"{name} #{next(_DROPS)}")
         c.showPage()
         c.setAuthor("test")
         c.save()

@@ -179,3 +179,33 @@ def test_start_up_sweeps_temporaries_a_kill_left(tmp_path: Path) -> None:
     removed = queue.sweep_temporaries([archive, tmp_path])
     assert len(removed) == 2
     assert [p.name for p in archive.iterdir()] == ["FX-1-20260101T000000.tif"]
+
+
+def drop_copy(site: Site, name: str, data: bytes, *, again: bool = False) -> faxd.intake.IntakeResult:
+    path = site.folders.incoming / name
+    (site.folders.incoming / f"{name}.json").write_text(ADMISSION % (WARD, "DUP-1"))
+    if again:
+        queue.write_atomically(queue.again_marker_of(path), b"again\n")
+    path.write_bytes(data)
+    result = site.intake.take(path)
+    assert result is not None
+    return result
+
+
+def test_the_same_document_dropped_again_is_held_as_a_duplicate_naming_the_first(tmp_path: Path) -> None:
+    """Dropped three times, a document is routed once; the copies are quarantined with a
+    reason naming the first, also after it was sent; --again (the marker) sends it."""
+    site = Site(tmp_path)
+    data = pdf("same bytes")
+    first = drop_copy(site, "a.pdf", data)
+    assert first.quarantine_reason is None
+    second = drop_copy(site, "a.pdf", data)
+    assert second.quarantine_reason is not None
+    assert f"duplicate of document {first.document_id}" in second.quarantine_reason
+    assert "still queued" in second.quarantine_reason
+    site.run_all()
+    third = drop_copy(site, "a.pdf", data)
+    assert third.quarantine_reason is not None and "was sent" in third.quarantine_reason
+    again = drop_copy(site, "a.pdf", data, again=True)
+    assert again.quarantine_reason is None and again.job_ids
+    assert len(site.store.quarantined()) == 2
