@@ -22,7 +22,8 @@ def test_a_number_changed_after_routing_is_dialled_and_logged(tmp_path: Path) ->
     site.run_all()
     dialled = {r.number for r in site.modem.requests}
     assert "0406280488" in dialled and old_numbers["kommun-lund"] not in dialled
-    events = [row[0] for row in site.store._conn().execute("SELECT event FROM audit")]
+    with site.store.transaction() as conn:
+        events = [row[0] for row in conn.execute("SELECT event FROM audit")]
     assert "job.number_changed" in events
     assert {e["outcome"] for e in site.store.confirmation_log()} == {"confirmed"}
 
