@@ -28,7 +28,7 @@ from drivers.simulator import KIND_MODEM, SimulatedModem, load_profiles, load_qu
 from drivers.simulator.profiles import ProfileError
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig, load_config
-from imaging import prune_archive
+from faxd.retention import purge_archive
 from faxd.intake import Intake, StorageUnavailable
 from faxd.liveness import HEARTBEAT_SECONDS, DaemonLock
 from faxd.ops import Operations
@@ -365,6 +365,6 @@ class Daemon:
         folder = self.config.state / "archive"
         if days <= 0 or not folder.is_dir():
             return
-        removed = prune_archive(folder, keep_days=days, now=now_utc())
+        removed = purge_archive(self.store, folder, keep_days=days, now=now_utc())
         if removed:
             log.info("archive.pruned", files=removed, retention_days=days)
