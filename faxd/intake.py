@@ -184,9 +184,6 @@ class Intake:
         """
         if claimed.problem is not None:
             return self._quarantine(claimed, claimed.problem)
-        duplicate = self._duplicate_reason(claimed)
-        if duplicate is not None:
-            return self._quarantine(claimed, duplicate)
         directory = self.directory()
         try:
             routed = route_document(claimed.path, claimed.sidecar, self.config, directory, self.inspector)
@@ -199,6 +196,10 @@ class Intake:
             return self._quarantine(
                 claimed, f"the document could not be checked ({type(exc).__name__}); set aside so the others can go on"
             )
+        # After the checks: a refused document gets its own reason, not "duplicate".
+        duplicate = self._duplicate_reason(claimed, routed)
+        if duplicate is not None:
+            return self._quarantine(claimed, duplicate)
         policy = self.config.outage.when_not_declared
         if policy is NoOutagePolicy.REFUSE and not self.store.outage_in_force():
             return self._quarantine(claimed, "no outage is declared and outage.when_not_declared is 'refuse': "
@@ -252,7 +253,7 @@ class Intake:
         self.on_jobs()
         return IntakeResult(claimed.document_id, tuple(job_ids))
 
-    def _duplicate_reason(self, claimed: queue.Claimed) -> str | None:
+    def _duplicate_reason(self, claimed: queue.Claimed, routed: RoutedDocument) -> str | None:
         """Why this document is held back as a copy of an earlier one, or None to send it.
 
         A care system that retries a drop must not fax the patient's data twice: the same
@@ -261,7 +262,10 @@ class Intake:
         if claimed.send_again or self.config.duplicates == "send":
             return None
         since = iso(now_utc() - timedelta(hours=self.config.duplicate_window_hours))
-        first = self.store.first_copy(claimed.sha256, since)
+        # The same document: the same bytes with the same routing fields (type, sender,
+        # reference); the same PDF under another sidecar is another document.
+        first = self.store.first_copy(claimed.sha256, since, message_type=routed.route.message_type.code,
+                                      sender=routed.route.sender.id, reference=routed.meta.reference)
         if first is None:
             return None
         when = "is still queued" if first["state"] == DocumentState.ROUTED else f"was sent ({first['last_change'][:19]} UTC)"

@@ -93,14 +93,16 @@ class Reads(Database):
         )
         return [dict(zip(("document_id", "original_name", "received", "reason", "path"), r, strict=True)) for r in rows]
 
-    def first_copy(self, sha256: str, sent_since: str) -> dict[str, Any] | None:
+    def first_copy(
+        self, sha256: str, sent_since: str, *, message_type: str, sender: str, reference: str | None
+    ) -> dict[str, Any] | None:
         """The earliest document with this SHA-256 that is still queued (``routed``) or whose
         jobs last changed at or after ``sent_since`` (ISO UTC); None if there is none."""
         row = self._conn().execute(
             "SELECT d.id, d.state, d.received, MAX(j.updated) FROM documents d JOIN jobs j ON j.document_id = d.id"
-            " WHERE d.sha256 = ? AND d.state != ? GROUP BY d.id"
-            " HAVING d.state = ? OR MAX(j.updated) >= ? ORDER BY d.received LIMIT 1",
-            (sha256, DocumentState.QUARANTINED, DocumentState.ROUTED, sent_since),
+            " WHERE d.sha256 = ? AND d.state != ? AND d.message_type = ? AND d.sender = ? AND d.reference IS ?"
+            " GROUP BY d.id HAVING d.state = ? OR MAX(j.updated) >= ? ORDER BY d.received LIMIT 1",
+            (sha256, DocumentState.QUARANTINED, message_type, sender, reference, DocumentState.ROUTED, sent_since),
         ).fetchone()
         if row is None:
             return None
