@@ -154,7 +154,9 @@ def peak_kb():
 
 # The render child, reporting its peak on stderr just before it says it is done (the
 # parent stops it right after that, so an atexit hook would not always run).
-_CHILD = _PEAK + """
+_CHILD = (
+    _PEAK
+    + """
 import sys
 import imaging.child as child
 plain_send = child.send
@@ -166,11 +168,14 @@ def send(out, kind, payload):
 child.send = send
 sys.exit(child.main(sys.argv[1:]))
 """
+)
 
 # The daemon's path for one long document, in a fresh interpreter: render in the
 # isolated child, stamp the header, stream the archive, then hand ArchivedPages to "the
 # modem", which codes each page for the line.
-_DAEMON_PATH = _PEAK + """
+_DAEMON_PATH = (
+    _PEAK
+    + """
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -184,6 +189,7 @@ count = write_tiff_streaming((stamp_header(page, header, n) for n, page in enume
 coded = sum(len(encode_page(page.pixels, Coding.MMR)) for page in ArchivedPages(archive))
 print(count, coded, peak_kb())
 """
+)
 
 
 def our_peak_rss(document: Path, out: Path) -> tuple[int, float, float, float]:
@@ -191,7 +197,11 @@ def our_peak_rss(document: Path, out: Path) -> tuple[int, float, float, float]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", _DAEMON_PATH, str(document), str(out / "archive-100.tif"), _CHILD],
-        check=True, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     seconds = time.perf_counter() - started
     count, _, parent_kb = (int(v) for v in result.stdout.split())
@@ -204,7 +214,9 @@ def gs_peak_rss(document: Path, out: Path) -> float:
     # GNU time is small, so the ru_maxrss it gets for gs is gs's own.
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%M", *GS, "-sDEVICE=tiffg3", f"-sOutputFile={out / 'gs-100.tif'}", str(document)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return int(result.stderr.split()[-1]) / 1024
 
@@ -275,13 +287,13 @@ def legibility(folder: Path, out: Path) -> None:
 
 def screens(photo: Path) -> None:
     """Print the coded size of the scanned page's photo region under several screens."""
-    import pypdfium2 as pdfium  # noqa: PLC0415  (only this option needs the raw renderer)
-    import pypdfium2.raw as pdfium_c  # noqa: PLC0415
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
-    from drivers.page import Resolution  # noqa: PLC0415
-    from imaging import place  # noqa: PLC0415
-    from imaging.render import _FLAGS  # noqa: PLC0415  (the same grey the renderer thresholds)
-    from imaging.tone import Box, screen  # noqa: PLC0415
+    from drivers.page import Resolution
+    from imaging import place
+    from imaging.render import _FLAGS
+    from imaging.tone import Box, screen
 
     document = pdfium.PdfDocument(str(photo))
     page = document[0]
@@ -290,7 +302,8 @@ def screens(photo: Path) -> None:
     bitmap = pdfium.PdfBitmap.new_native(1728, placement.rows, pdfium_c.FPDFBitmap_Gray)
     bitmap.fill_rect((255, 255, 255, 255), 0, 0, 1728, placement.rows)
     pdfium_c.FPDF_RenderPageBitmapWithMatrix(
-        bitmap, page, pdfium_c.FS_MATRIX(*placement.matrix), pdfium_c.FS_RECTF(0, 0, 1728, placement.rows), _FLAGS)
+        bitmap, page, pdfium_c.FS_MATRIX(*placement.matrix), pdfium_c.FS_RECTF(0, 0, 1728, placement.rows), _FLAGS
+    )
     grey = bitmap.to_numpy().copy()
     bitmap.close()
     page.close()
@@ -337,8 +350,10 @@ def main() -> None:
         print(f"\n## peak RSS, {count}-page document\n")
         print("| process | peak RSS |")
         print("|---|---:|")
-        print(f"| ours, daemon path (render child, headers, archive, read back, T.6 coded): parent "
-              f"| {parent_mb:6.1f} MB |")
+        print(
+            f"| ours, daemon path (render child, headers, archive, read back, T.6 coded): parent "
+            f"| {parent_mb:6.1f} MB |"
+        )
         print(f"| ours, render child | {child_mb:6.1f} MB |")
         print(f"| gs tiffg3 | {gs_mb:6.1f} MB |")
         print(f"\n(the daemon path took {seconds:.1f} s for {count} pages, all stages, one run)")

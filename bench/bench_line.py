@@ -118,8 +118,10 @@ def print_floor(rows: Sequence[Row]) -> None:
     """Prints each call's line time against the floor T.30 requires (``bench/floor.py``)."""
     from bench.floor import floor_seconds
 
-    print("\nOverhead against the floor (set-up to DIS as the peer did it, DCS+TCF+CFR, per page its"
-          " data at the rate reached and its post-page exchange, DCN):")
+    print(
+        "\nOverhead against the floor (set-up to DIS as the peer did it, DCS+TCF+CFR, per page its"
+        " data at the rate reached and its post-page exchange, DCN):"
+    )
     for row in rows:
         for sender in ("faxd", "efax"):
             call: SentCall = getattr(row, sender)
@@ -128,37 +130,49 @@ def print_floor(rows: Sequence[Row]) -> None:
                 continue
             v29 = call.record["bit_rate"] in (9600, 7200) and not call.record["config"]["v17"]
             floor = floor_seconds(call.record, octets, v29=v29)
-            print(f"  {row.message.name:<38} {sender:4} {call.line_seconds:6.1f} s, floor {floor:6.1f} s,"
-                  f" overhead {call.line_seconds / floor - 1:+.1%}")
+            print(
+                f"  {row.message.name:<38} {sender:4} {call.line_seconds:6.1f} s, floor {floor:6.1f} s,"
+                f" overhead {call.line_seconds / floor - 1:+.1%}"
+            )
 
 
 def print_table(rows: Sequence[Row], pace: str) -> None:
     """Prints the per-message table, the totals and the ratios."""
     print(f"\nLine seconds per message (SpanDSP peer simulated line time, ATD to hang-up; peer pace: {pace})\n")
-    header = (f"{'message':<38} {'doc':>3} {'faxd':>4} {'efax':>4} {'faxd s':>7} {'efax s':>7} "
-              f"{'efax s/pg':>9} {'ratio':>6} {'wall faxd':>9} {'wall efax':>9}")
+    header = (
+        f"{'message':<38} {'doc':>3} {'faxd':>4} {'efax':>4} {'faxd s':>7} {'efax s':>7} "
+        f"{'efax s/pg':>9} {'ratio':>6} {'wall faxd':>9} {'wall efax':>9}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         m = row.message
-        print(f"{m.name:<38} {m.document_pages:>3} {row.faxd.pages:>4} {row.efax.pages:>4} "
-              f"{row.faxd.line_seconds:>7.1f} {row.efax.line_seconds:>7.1f} "
-              f"{row.efax.line_seconds / row.efax.pages:>9.1f} {row.ratio:>6.2f} "
-              f"{row.faxd.wall_seconds:>9.1f} {row.efax.wall_seconds:>9.1f}")
+        print(
+            f"{m.name:<38} {m.document_pages:>3} {row.faxd.pages:>4} {row.efax.pages:>4} "
+            f"{row.faxd.line_seconds:>7.1f} {row.efax.line_seconds:>7.1f} "
+            f"{row.efax.line_seconds / row.efax.pages:>9.1f} {row.ratio:>6.2f} "
+            f"{row.faxd.wall_seconds:>9.1f} {row.efax.wall_seconds:>9.1f}"
+        )
     print("-" * len(header))
     faxd_total = sum(r.faxd.line_seconds for r in rows)
     efax_total = sum(r.efax.line_seconds for r in rows)
-    print(f"{'total':<38} {sum(r.message.document_pages for r in rows):>3} "
-          f"{sum(r.faxd.pages for r in rows):>4} {sum(r.efax.pages for r in rows):>4} "
-          f"{faxd_total:>7.1f} {efax_total:>7.1f} {efax_total / sum(r.efax.pages for r in rows):>9.1f} "
-          f"{faxd_total / efax_total:>6.2f} {sum(r.faxd.wall_seconds for r in rows):>9.1f} "
-          f"{sum(r.efax.wall_seconds for r in rows):>9.1f}")
+    print(
+        f"{'total':<38} {sum(r.message.document_pages for r in rows):>3} "
+        f"{sum(r.faxd.pages for r in rows):>4} {sum(r.efax.pages for r in rows):>4} "
+        f"{faxd_total:>7.1f} {efax_total:>7.1f} {efax_total / sum(r.efax.pages for r in rows):>9.1f} "
+        f"{faxd_total / efax_total:>6.2f} {sum(r.faxd.wall_seconds for r in rows):>9.1f} "
+        f"{sum(r.efax.wall_seconds for r in rows):>9.1f}"
+    )
     ratios = [r.ratio for r in rows]
     met = sum(ratio <= GOAL_RATIO for ratio in ratios)
-    print(f"\nmean ratio per message: {statistics.mean(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f});"
-          f" goal <= {GOAL_RATIO} per message: met by {met} of {len(ratios)}")
-    print("columns: doc = document pages; faxd/efax = pages each sent (faxd adds its cover sheet);"
-          " ratio = faxd s / efax s")
+    print(
+        f"\nmean ratio per message: {statistics.mean(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f});"
+        f" goal <= {GOAL_RATIO} per message: met by {met} of {len(ratios)}"
+    )
+    print(
+        "columns: doc = document pages; faxd/efax = pages each sent (faxd adds its cover sheet);"
+        " ratio = faxd s / efax s"
+    )
     print("\nnegotiated (from the peer's call records):")
     for side in ("faxd", "efax"):
         seen = sorted({_negotiated(getattr(r, side)) for r in rows})
@@ -174,9 +188,12 @@ def run_message(message: Message, site: Site, work: Path, pace: str, senders: Se
             calls[sender] = send_with_faxd(message, site, folder, _pace_args(pace))
         else:
             calls[sender] = send_with_efax(message, site, folder, _pace_args(pace))
-        print(f"  {message.name}: {sender:4} at {pace:>11}: {calls[sender].line_seconds:6.1f} line s, "
-              f"{calls[sender].wall_seconds:6.1f} wall s, {calls[sender].pages} pages, "
-              f"{_negotiated(calls[sender])}", flush=True)
+        print(
+            f"  {message.name}: {sender:4} at {pace:>11}: {calls[sender].line_seconds:6.1f} line s, "
+            f"{calls[sender].wall_seconds:6.1f} wall s, {calls[sender].pages} pages, "
+            f"{_negotiated(calls[sender])}",
+            flush=True,
+        )
     return calls
 
 
@@ -190,26 +207,43 @@ def pace_check(message: Message, site: Site, work: Path, main_pace: str, main: R
             results.append((sender, pace, call))
     print(f"\n{'sender':<6} {'pace':>11} {'line s':>7} {'wall s':>7} {'line/wall':>9}")
     for sender, pace, call in sorted(results, key=lambda r: r[0]):
-        print(f"{sender:<6} {pace:>11} {call.line_seconds:>7.1f} {call.wall_seconds:>7.1f} "
-              f"{call.line_seconds / max(call.wall_seconds, 0.001):>9.1f}")
+        print(
+            f"{sender:<6} {pace:>11} {call.line_seconds:>7.1f} {call.wall_seconds:>7.1f} "
+            f"{call.line_seconds / max(call.wall_seconds, 0.001):>9.1f}"
+        )
     for sender in ("faxd", "efax"):
         lines = [c.line_seconds for s, _, c in results if s == sender]
         spread = (max(lines) - min(lines)) / min(lines)
         print(f"{sender}: line seconds across paces {min(lines):.1f}..{max(lines):.1f} (spread {spread:.1%})")
-    return [{"sender": sender, "pace": pace, "line_seconds": call.line_seconds, "wall_seconds": call.wall_seconds}
-            for sender, pace, call in results]
+    return [
+        {"sender": sender, "pace": pace, "line_seconds": call.line_seconds, "wall_seconds": call.wall_seconds}
+        for sender, pace, call in results
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--speed", type=float, default=DEFAULT_SPEED,
-                        help="peer pace for both senders: at most this many times real time (default 4)")
-    parser.add_argument("--no-pace-check", action="store_true",
-                        help="skip sending the first message again at --realtime (and faxd unthrottled)")
-    parser.add_argument("--forms-only", action="store_true",
-                        help="only examples/forms, not the 2- and 3-page discharge-planning forms of bench/corpus.py")
-    parser.add_argument("--one-page-forms", action="store_true",
-                        help="also the one-page sample forms (the mix of 1-, 2- and 3-page messages of issue 15)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help="peer pace for both senders: at most this many times real time (default 4)",
+    )
+    parser.add_argument(
+        "--no-pace-check",
+        action="store_true",
+        help="skip sending the first message again at --realtime (and faxd unthrottled)",
+    )
+    parser.add_argument(
+        "--forms-only",
+        action="store_true",
+        help="only examples/forms, not the 2- and 3-page discharge-planning forms of bench/corpus.py",
+    )
+    parser.add_argument(
+        "--one-page-forms",
+        action="store_true",
+        help="also the one-page sample forms (the mix of 1-, 2- and 3-page messages of issue 15)",
+    )
     parser.add_argument("--keep", type=Path, help="keep call records, received TIFFs and efax files here")
     parser.add_argument("--json", type=Path, help="write the measured rows as JSON here")
     args = parser.parse_args(argv)
@@ -229,14 +263,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.keep or Path(temp)
         work.mkdir(parents=True, exist_ok=True)
         try:
-            messages = messages_from_forms(ROOT / "examples" / "forms", site, SENT_AT, work / "archive",
-                                           min_pages=1 if args.one_page_forms else 2)
+            messages = messages_from_forms(
+                ROOT / "examples" / "forms", site, SENT_AT, work / "archive", min_pages=1 if args.one_page_forms else 2
+            )
             if not args.forms_only:
                 messages += messages_from_corpus(work / "corpus", site, SENT_AT, work / "archive")
         finally:
             site.renderer.close()
-        print(f"{len(messages)} messages; peer {PEER_BIN.relative_to(ROOT)} at pace {pace}; "
-              f"one fresh peer per call", flush=True)
+        print(
+            f"{len(messages)} messages; peer {PEER_BIN.relative_to(ROOT)} at pace {pace}; one fresh peer per call",
+            flush=True,
+        )
         rows = []
         for message in messages:
             calls = run_message(message, site, work, pace, ("faxd", "efax"))
@@ -245,10 +282,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_floor(rows)
         paces = [] if args.no_pace_check else pace_check(messages[0], site, work, pace, rows[0])
     if args.json:
-        args.json.write_text(json.dumps({"pace": pace, "rows": [
-            {"message": r.message.name, "document_pages": r.message.document_pages, "recipient": r.message.recipient,
-             "faxd": r.faxd.record, "efax": r.efax.record, "ratio": r.ratio} for r in rows],
-            "pace_check": paces}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "pace": pace,
+                    "rows": [
+                        {
+                            "message": r.message.name,
+                            "document_pages": r.message.document_pages,
+                            "recipient": r.message.recipient,
+                            "faxd": r.faxd.record,
+                            "efax": r.efax.record,
+                            "ratio": r.ratio,
+                        }
+                        for r in rows
+                    ],
+                    "pace_check": paces,
+                },
+                indent=2,
+            )
+        )
     print(f"\nbenchmark wall time {time.monotonic() - started:.0f} s")
     return 0
 

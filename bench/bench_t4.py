@@ -29,9 +29,7 @@ def text_form_page() -> np.ndarray:
     for row in range(6):
         top = 200 + row * 90
         draw.rectangle((100, top, WIDTH - 100, top + 70), outline=0, width=3)
-        draw.text(
-            (120, top + 18), f"Field {row}: Patient name / MRN 00{row}4417", font=body, fill=0
-        )
+        draw.text((120, top + 18), f"Field {row}: Patient name / MRN 00{row}4417", font=body, fill=0)
     line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod 0123456789"
     for row in range(45):
         draw.text((100, 800 + row * 32), line, font=body, fill=0)

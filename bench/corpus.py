@@ -25,12 +25,49 @@ from reportlab.pdfgen.canvas import Canvas
 
 WIDTH, HEIGHT = A4
 
-_WORDS = (
-    "patienten bedöms utskrivningsklar efter samordnad planering med kommunen och primärvården"
-    " läkemedelslista bifogas hemtjänst insatser två gånger dagligen tillsyn nattetid trygghetslarm"
-    " finns sårvård enligt ordination fallrisk bedömd nutritionsstatus följs upp av dietist"
-    " anhörig informerad fast vårdkontakt utsedd vid vårdcentralen ansvarig sjuksköterska kontaktas"
-).split()
+_WORDS = [
+    "patienten",
+    "bedöms",
+    "utskrivningsklar",
+    "efter",
+    "samordnad",
+    "planering",
+    "med",
+    "kommunen",
+    "och",
+    "primärvården",
+    "läkemedelslista",
+    "bifogas",
+    "hemtjänst",
+    "insatser",
+    "två",
+    "gånger",
+    "dagligen",
+    "tillsyn",
+    "nattetid",
+    "trygghetslarm",
+    "finns",
+    "sårvård",
+    "enligt",
+    "ordination",
+    "fallrisk",
+    "bedömd",
+    "nutritionsstatus",
+    "följs",
+    "upp",
+    "av",
+    "dietist",
+    "anhörig",
+    "informerad",
+    "fast",
+    "vårdkontakt",
+    "utsedd",
+    "vid",
+    "vårdcentralen",
+    "ansvarig",
+    "sjuksköterska",
+    "kontaktas",
+]
 
 
 def _sentence(generator: np.random.Generator, words: int) -> str:
@@ -65,8 +102,12 @@ def _form_page(canvas: Canvas, number: int, pages: int, logo: ImageReader) -> No
     # The patient and unit fields: labelled boxes, the labels in small type on light shading.
     y = top - 24 * mm
     fields = [
-        ("Namn", "Tolvan Tolvansson"), ("Personnummer", "19121212-1212"), ("Avdelning", "Avd 12, SUS Lund"),
-        ("Kommun", "Lunds kommun"), ("Vårdcentral", "VC Lund Norra"), ("Datum", f"2026-11-{10 + number % 18:02d}"),
+        ("Namn", "Tolvan Tolvansson"),
+        ("Personnummer", "19121212-1212"),
+        ("Avdelning", "Avd 12, SUS Lund"),
+        ("Kommun", "Lunds kommun"),
+        ("Vårdcentral", "VC Lund Norra"),
+        ("Datum", f"2026-11-{10 + number % 18:02d}"),
     ]
     for index, (label, value) in enumerate(fields):
         column, row = index % 3, index // 3
@@ -106,8 +147,13 @@ def _form_page(canvas: Canvas, number: int, pages: int, logo: ImageReader) -> No
     canvas.setFont("Helvetica", 8.5)
     for row in range(rows):
         baseline = y - (row + 1) * 6 * mm - 4.3 * mm
-        cells = [_sentence(generator, 3)[:30], f"{generator.integers(1, 4)} x {generator.integers(1, 3)}",
-                 f"2026-11-{generator.integers(1, 28):02d}", f"2026-12-{generator.integers(1, 28):02d}", "AB"]
+        cells = [
+            _sentence(generator, 3)[:30],
+            f"{generator.integers(1, 4)} x {generator.integers(1, 3)}",
+            f"2026-11-{generator.integers(1, 28):02d}",
+            f"2026-12-{generator.integers(1, 28):02d}",
+            "AB",
+        ]
         for column, cell in zip(columns, cells, strict=False):
             canvas.drawString((column + 1.5) * mm, baseline, cell)
     y -= (rows + 1) * 6 * mm + 8 * mm
@@ -147,7 +193,8 @@ def _photo(width: int, height: int, generator: np.random.Generator) -> Image.Ima
     for scale, weight in ((6, 0.4), (24, 0.8), (96, 1.0)):
         noise = generator.random((height // scale + 2, width // scale + 2))
         field = Image.fromarray((noise * 255).astype(np.uint8)).resize(
-            (width + 2 * scale, height + 2 * scale), Image.Resampling.BICUBIC)
+            (width + 2 * scale, height + 2 * scale), Image.Resampling.BICUBIC
+        )
         tone += weight * np.asarray(field, dtype=np.float64)[scale : scale + height, scale : scale + width] / 255
     tone = (tone - tone.min()) / np.ptp(tone)
     picture = Image.fromarray((40 + 180 * tone).astype(np.uint8))

@@ -27,9 +27,9 @@ from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FaxPage
 from faxd.config import Config, load_config
-from imaging import RenderWorker
 from faxd.intake import route_document
 from faxd.prepare import prepare
+from imaging import RenderWorker
 from routing.directory import Directory
 from routing.errors import RoutingError
 from routing.numbers import dial_string
@@ -93,8 +93,9 @@ def load_site(config_path: Path) -> Site:
     return Site(config, Directory.load(config.directory), RenderWorker())
 
 
-def _message(document: Path, sidecar: Path | None, name: str, site: Site, sent_at: datetime,
-             archive: Path, min_pages: int = 1) -> Message | None:
+def _message(
+    document: Path, sidecar: Path | None, name: str, site: Site, sent_at: datetime, archive: Path, min_pages: int = 1
+) -> Message | None:
     """Returns the message, or None for a document of fewer than ``min_pages`` pages.
     Raises RoutingError (or DocumentRejected) as the daemon's intake would."""
     routed = route_document(document, sidecar, site.config, site.directory)
@@ -105,25 +106,48 @@ def _message(document: Path, sidecar: Path | None, name: str, site: Site, sent_a
     # archive TIFF and read back from there while the call runs.
     archive.parent.mkdir(parents=True, exist_ok=True)
     transmission = prepare(
-        archive=archive, config=site.config, directory=site.directory, document=document,
-        document_pages=routed.facts.pages, job_id=f"FX-{sent_at:%Y%m%d}-{zlib.crc32(name.encode()) % 100000:05d}",
-        message_type=routed.route.message_type.code, sender_id=routed.route.sender.id, recipient_id=unit.id,
-        sent_at=sent_at, renderer=site.renderer.render,
+        archive=archive,
+        config=site.config,
+        directory=site.directory,
+        document=document,
+        document_pages=routed.facts.pages,
+        job_id=f"FX-{sent_at:%Y%m%d}-{zlib.crc32(name.encode()) % 100000:05d}",
+        message_type=routed.route.message_type.code,
+        sender_id=routed.route.sender.id,
+        recipient_id=unit.id,
+        sent_at=sent_at,
+        renderer=site.renderer.render,
     )
-    return Message(name=name, slug=document.stem, document=document, document_pages=routed.facts.pages,
-                   recipient=unit.id, dial=dial_string(unit, site.config.dial_rule),
-                   expected_csi=unit.station_id, pages=transmission.pages)
+    return Message(
+        name=name,
+        slug=document.stem,
+        document=document,
+        document_pages=routed.facts.pages,
+        recipient=unit.id,
+        dial=dial_string(unit, site.config.dial_rule),
+        expected_csi=unit.station_id,
+        pages=transmission.pages,
+    )
 
 
-def messages_from_forms(folder: Path, site: Site, sent_at: datetime, archive: Path, min_pages: int = 2) -> list[Message]:
+def messages_from_forms(
+    folder: Path, site: Site, sent_at: datetime, archive: Path, min_pages: int = 2
+) -> list[Message]:
     """Returns the multi-page sample forms the routine lets the daemon send, in name order;
     their transmissions are archived under ``archive``."""
     messages = []
     for document in sorted(folder.glob("*.pdf")):
         sidecar = sidecar_of(document)
         try:
-            message = _message(document, sidecar if sidecar.exists() else None, document.stem, site, sent_at,
-                               archive / f"{document.stem}.tif", min_pages=min_pages)
+            message = _message(
+                document,
+                sidecar if sidecar.exists() else None,
+                document.stem,
+                site,
+                sent_at,
+                archive / f"{document.stem}.tif",
+                min_pages=min_pages,
+            )
         except RoutingError:
             continue  # e.g. checklista-beslutsstod: never faxed
         if message is not None:
@@ -142,11 +166,14 @@ def messages_from_corpus(folder: Path, site: Site, sent_at: datetime, archive: P
         document = folder / f"discharge-planning-{pages}p.pdf"
         document.write_bytes(discharge_planning(pages))
         sidecar = sidecar_of(document)
-        sidecar.write_text('{"FaxdType": "andrad-utskrivning", "FaxdSender": "sus-malmo-avd-3",'
-                           ' "FaxdMunicipality": "kommun-malmo", "FaxdOutpatient": "vc-malmo-centrum",'
-                           ' "FaxdReference": "BENCH-UTSK-%d"}' % pages)
-        message = _message(document, sidecar, f"corpus discharge-planning {pages}p", site, sent_at,
-                           archive / f"{document.stem}.tif")
+        sidecar.write_text(
+            '{"FaxdType": "andrad-utskrivning", "FaxdSender": "sus-malmo-avd-3",'
+            ' "FaxdMunicipality": "kommun-malmo", "FaxdOutpatient": "vc-malmo-centrum",'
+            f' "FaxdReference": "BENCH-UTSK-{pages}"}}'
+        )
+        message = _message(
+            document, sidecar, f"corpus discharge-planning {pages}p", site, sent_at, archive / f"{document.stem}.tif"
+        )
         assert message is not None
         messages.append(message)
     return messages
@@ -160,8 +187,10 @@ def _peer(message: Message, folder: Path, pace: Sequence[str]) -> SpandspPeer:
 
 def _checked(record: dict[str, Any], pages: int, who: str, log: str) -> SentCall:
     if record["pages"] != pages or record["completion_code"] != 0:
-        raise CallFailed(f"{who}: the peer received {record['pages']} of {pages} pages, "
-                         f"completion {record['completion_code']} {record['completion_text']}\n{log}")
+        raise CallFailed(
+            f"{who}: the peer received {record['pages']} of {pages} pages, "
+            f"completion {record['completion_code']} {record['completion_text']}\n{log}"
+        )
     return SentCall(record)
 
 
@@ -172,13 +201,24 @@ def send_with_faxd(message: Message, site: Site, folder: Path, pace: Sequence[st
     modem_config = site.config.modems[0]
     station = Station(tsi=site.config.station.tsi, header_name=site.config.station.header_name)
     with _peer(message, folder, pace) as peer:
-        modem = Class1Modem(str(peer.link), speed=modem_config.speed, station=station, name="bench",
-                            ecm=modem_config.ecm, min_bit_rate=modem_config.min_bit_rate,
-                            max_page_resends=modem_config.max_page_resends)
+        modem = Class1Modem(
+            str(peer.link),
+            speed=modem_config.speed,
+            station=station,
+            name="bench",
+            ecm=modem_config.ecm,
+            min_bit_rate=modem_config.min_bit_rate,
+            max_page_resends=modem_config.max_page_resends,
+        )
         try:
-            result = modem.send(CallRequest(number=message.dial, pages=message.pages,
-                                            expected_remote_id=message.expected_csi,
-                                            station_check=site.config.station.check))
+            result = modem.send(
+                CallRequest(
+                    number=message.dial,
+                    pages=message.pages,
+                    expected_remote_id=message.expected_csi,
+                    station_check=site.config.station.check,
+                )
+            )
         finally:
             modem.close()
         if result.outcome is not Outcome.CONFIRMED:
@@ -197,15 +237,28 @@ def efax_files(document: Path, folder: Path) -> list[Path]:
     """Converts ``document`` as an administrator's script would: Ghostscript to G3 TIFF,
     then efix to one raw G3 file per page. Returns the files in page order."""
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg3", "-r204x196",
-                    f"-sOutputFile={folder / 'page.%03d.tif'}", str(document)],
-                   check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            "gs",
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-dSAFER",
+            "-sDEVICE=tiffg3",
+            "-r204x196",
+            f"-sOutputFile={folder / 'page.%03d.tif'}",
+            str(document),
+        ],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
     files = []
     for tiff in sorted(folder.glob("page.*.tif")):
         raw = tiff.with_suffix(".g3")
         with open(raw, "wb") as out:
-            subprocess.run(["efix", "-i", "tiffg3", "-o", "fax", str(tiff)], stdout=out,
-                           stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                ["efix", "-i", "tiffg3", "-o", "fax", str(tiff)], stdout=out, stderr=subprocess.DEVNULL, check=True
+            )
         files.append(raw)
     return files
 
@@ -216,12 +269,18 @@ def send_with_efax(message: Message, site: Site, folder: Path, pace: Sequence[st
     files = efax_files(message.document, folder / "efax")
     with _peer(message, folder, pace) as peer:
         started = time.monotonic()
-        efax = subprocess.run(["efax", "-d", str(peer.link), "-o1", "-l", site.config.station.tsi,
-                               "-t", message.dial, *map(str, files)],
-                              capture_output=True, text=True, timeout=CALL_TIMEOUT, check=False)
+        efax = subprocess.run(
+            ["efax", "-d", str(peer.link), "-o1", "-l", site.config.station.tsi, "-t", message.dial, *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=CALL_TIMEOUT,
+            check=False,
+        )
         if efax.returncode != 0:
-            raise CallFailed(f"efax exited {efax.returncode} after {time.monotonic() - started:.1f} s:\n"
-                             f"{efax.stderr[-3000:]}\n--- peer ---\n{peer.log()}")
+            raise CallFailed(
+                f"efax exited {efax.returncode} after {time.monotonic() - started:.1f} s:\n"
+                f"{efax.stderr[-3000:]}\n--- peer ---\n{peer.log()}"
+            )
         record = peer.wait_for_call(1, timeout=CALL_TIMEOUT)
         record["efax_files"] = [str(name) for name in files]  # for the floor: the octets efax sent
         return _checked(record, len(files), "efax", peer.log())

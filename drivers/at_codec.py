@@ -307,7 +307,7 @@ class ModemReader:
         if not self._buffer:
             return False
         first = self._buffer[0]
-        if first == ADDRESS or first == DLE:
+        if first in (ADDRESS, DLE):
             self._mode = _Mode.HDLC
         elif first in (0x0D, 0x0A):
             self._line_start = True

@@ -56,6 +56,7 @@ from pathlib import Path
 import structlog
 
 from drivers.at_codec import CAN, END_OF_DATA, ResultCode, parse_modulations
+from drivers.at_link import ModemError, ProtocolTrace, T31Link
 from drivers.class1_runner import CallRunner
 from drivers.modem import (
     CallRequest,
@@ -71,7 +72,6 @@ from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_prof
 from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
 from drivers.t30.frames import BitRate, PageCoding
-from drivers.at_link import ModemError, ProtocolTrace, T31Link
 
 logger = structlog.get_logger("drivers.class1")
 

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import structlog
 
 from drivers.at_codec import modulation_code
+from drivers.at_link import ProtocolTrace, T31Link
 from drivers.modem import PageConfirmed
 from drivers.page import FaxPage, Resolution
 from drivers.port import DriverError
@@ -44,7 +45,6 @@ from drivers.t30.events import (
 )
 from drivers.t30.frames import FCF, MAX_BLOCK_FRAMES, EORFrame, FCDFrame, Frame, PageCoding, PPSFrame, decode
 from drivers.t30.hdlc import frame_block
-from drivers.at_link import ProtocolTrace, T31Link
 
 _CODINGS = {PageCoding.MH: Coding.MH, PageCoding.MR: Coding.MR, PageCoding.MMR: Coding.MMR}
 

@@ -38,8 +38,8 @@ import numpy.typing as npt
 import structlog
 
 from drivers.at_codec import END_OF_DATA, ResultCode, stuff
+from drivers.at_link import ModemError, ProtocolTrace, T31Link
 from drivers.class1 import checked_atd_operand
-from drivers.class2_quirks import class2_quirks
 from drivers.class2_dialect import (
     DIALECTS,
     IN_BAND_POST_PAGE,
@@ -49,14 +49,14 @@ from drivers.class2_dialect import (
     hangup_outcome,
     parse_hangup,
 )
+from drivers.class2_quirks import class2_quirks
 from drivers.class2_session import Capabilities, SessionParams, parse_ranges
 from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed, Station, StationCheck
-from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
-from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
-from drivers.t30.negotiation import same_station
-from drivers.at_link import ModemError, ProtocolTrace, T31Link
-from drivers.t4 import Coding, encode_page
 from drivers.page import FaxPage, Resolution
+from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
+from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
+from drivers.t4 import Coding, encode_page
+from drivers.t30.negotiation import same_station
 
 logger = structlog.get_logger("drivers.class2")
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from faxerrors import FaxError
 from drivers.page import FaxPage
+
 # The engine owns the station policy (drivers.t30 may import nothing from drivers); drivers
 # and the daemon take it from here.
 from drivers.t30.negotiation import StationCheck as StationCheck
+from faxerrors import FaxError
 
 
 class Outcome(enum.StrEnum):

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from drivers.at_codec import ResultCode
+from drivers.at_link import T31Link
 from drivers.class2_dialect import DIALECTS
 from drivers.class2_quirks import class2_quirks
 from drivers.port import DriverError, SerialPort
 from drivers.quirks import FlowControl, match_profile
-from drivers.at_link import T31Link
 
 #: The order ``class = "auto"`` prefers; see the module docstring.
 PREFERENCE = ("1", "2.1", "2.0", "2")

@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faxd import liveness
-from faxerrors import FaxError
 from faxd.audit import AuditError
 from faxd.audit.cli import print_verification, run_verify
 from faxd.audit.cli import register as register_audit
 from faxd.audit.wiring import reading_chain, signing_chain
-from faxd.coordinator_cli import register as register_coordinator
-from faxd.outage import OutageError
 from faxd.config import Config, ConfigError, config_path, load_config
+from faxd.coordinator_cli import register as register_coordinator
 from faxd.drill import DrillError, start_drill
 from faxd.health import snapshot
+from faxd.outage import OutageError
 from faxd.redact import allow_numbers, redact_filename, redact_tree
 from faxd.store import Store
-from spool.queue import again_marker_of, sidecar_of, write_atomically
+from faxerrors import FaxError
 from spool.folders import SpoolFolders
+from spool.queue import again_marker_of, sidecar_of, write_atomically
 
 if TYPE_CHECKING:
     from faxd.intake import RoutedDocument
@@ -96,9 +96,20 @@ def cmd_log(args: argparse.Namespace) -> int:
         print()
         return 0
     _print_table(
-        [(e["started"][:19].replace("T", " "), e["job_id"], e["message_type"], e["recipient"], e["number"],
-          e["remote_id"], f"{e['pages_confirmed']}/{e['pages_total']}", e["outcome"] or "in progress", e["reason"])
-         for e in entries],
+        [
+            (
+                e["started"][:19].replace("T", " "),
+                e["job_id"],
+                e["message_type"],
+                e["recipient"],
+                e["number"],
+                e["remote_id"],
+                f"{e['pages_confirmed']}/{e['pages_total']}",
+                e["outcome"] or "in progress",
+                e["reason"],
+            )
+            for e in entries
+        ],
         ("started (UTC)", "job", "type", "recipient", "number", "remote id", "pages", "outcome", "reason"),
     )
     return 0
@@ -126,19 +137,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     for job in jobs:
         counts[job["state"]] = counts.get(job["state"], 0) + 1
     health = (
-        snapshot(store, modem_names=tuple(m.name for m in config.modems), backlog_threshold=config.ops.backlog_threshold)
+        snapshot(
+            store, modem_names=tuple(m.name for m in config.modems), backlog_threshold=config.ops.backlog_threshold
+        )
         if store
         else None
     )
     service: dict[str, Any] = health.as_dict() if health else {"state": "down", "reasons": [], "drill": None}
     if not daemon.answering:
         service["state"] = "down"
-        service["reasons"] = [f"the daemon is {daemon.summary}"] + list(service["reasons"])
+        service["reasons"] = [f"the daemon is {daemon.summary}", *list(service["reasons"])]
     status: dict[str, Any] = {
         "service": service,
-        "daemon": {"state": "running" if daemon.answering else ("not answering" if daemon.running else "not running"),
-                   "summary": daemon.summary, "pid": daemon.pid, "heartbeat_age_seconds": daemon.heartbeat_age_seconds,
-                   "storage_alarm": daemon.storage},
+        "daemon": {
+            "state": "running" if daemon.answering else ("not answering" if daemon.running else "not running"),
+            "summary": daemon.summary,
+            "pid": daemon.pid,
+            "heartbeat_age_seconds": daemon.heartbeat_age_seconds,
+            "storage_alarm": daemon.storage,
+        },
         "jobs": counts,
         "open_jobs": [j for j in jobs if j["state"] in ("queued", "active", "interrupted")],
         "held_jobs": [j for j in jobs if j["state"] == "held"],
@@ -168,22 +185,47 @@ def cmd_status(args: argparse.Namespace) -> int:
         detail = f" ({drill['detail']})" if drill["detail"] else ""
         print(f"last drill: {drill['result']} at {str(drill['at'])[:19]}{detail}")
     print("jobs: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
-    print("outage: " + ("in force (faxctl outage status)" if status["outage_in_force"] else
-                        f"none declared; documents dropped now: {config.outage.when_not_declared.value}"))
+    print(
+        "outage: "
+        + (
+            "in force (faxctl outage status)"
+            if status["outage_in_force"]
+            else f"none declared; documents dropped now: {config.outage.when_not_declared.value}"
+        )
+    )
     print("\nmodems:")
-    _print_table([(m["name"], m["device"], m["state"], m["detail"], m["updated"][:19]) for m in status["modems"]],
-                 ("name", "device", "state", "detail", "since (UTC)"))
-    for title, key in (("open jobs", "open_jobs"), ("failed jobs (follow up by hand)", "failed_jobs"),
-                       ("HELD: no outage declared (faxctl outage start sends them)", "held_jobs")):
+    _print_table(
+        [(m["name"], m["device"], m["state"], m["detail"], m["updated"][:19]) for m in status["modems"]],
+        ("name", "device", "state", "detail", "since (UTC)"),
+    )
+    for title, key in (
+        ("open jobs", "open_jobs"),
+        ("failed jobs (follow up by hand)", "failed_jobs"),
+        ("HELD: no outage declared (faxctl outage start sends them)", "held_jobs"),
+    ):
         if status[key]:
             print(f"\n{title}:")
-            _print_table([(j["job_id"], j["message_type"], j["recipient"], j["number"], j["state"], j["attempts"],
-                           j["reason"]) for j in status[key]],
-                         ("job", "type", "recipient", "number", "state", "tries", "last reason"))
+            _print_table(
+                [
+                    (
+                        j["job_id"],
+                        j["message_type"],
+                        j["recipient"],
+                        j["number"],
+                        j["state"],
+                        j["attempts"],
+                        j["reason"],
+                    )
+                    for j in status[key]
+                ],
+                ("job", "type", "recipient", "number", "state", "tries", "last reason"),
+            )
     if status["quarantined"]:
         print("\nquarantined documents:")
-        _print_table([(q["document_id"], q["received"][:19], q["reason"]) for q in status["quarantined"]],
-                     ("document", "received (UTC)", "reason"))
+        _print_table(
+            [(q["document_id"], q["received"][:19], q["reason"]) for q in status["quarantined"]],
+            ("document", "received (UTC)", "reason"),
+        )
     return 0
 
 
@@ -238,11 +280,22 @@ def cmd_lines(args: argparse.Namespace) -> int:
     if not rows:
         print("no line memory yet")
         return 0
-    _print_table([(r["number"], r["updated"][:19], r["calls"], r["trained_bps"], r["rtn_bps"],
-                   "yes" if r["ecm_trouble"] else "", r["last_outcome"],
-                   r["next_start_bps"] or "fastest") for r in rows],
-                 ("number", "last call (UTC)", "calls", "trained", "RTN at", "ECM trouble", "outcome",
-                  "next starts at"))
+    _print_table(
+        [
+            (
+                r["number"],
+                r["updated"][:19],
+                r["calls"],
+                r["trained_bps"],
+                r["rtn_bps"],
+                "yes" if r["ecm_trouble"] else "",
+                r["last_outcome"],
+                r["next_start_bps"] or "fastest",
+            )
+            for r in rows
+        ],
+        ("number", "last call (UTC)", "calls", "trained", "RTN at", "ECM trouble", "outcome", "next starts at"),
+    )
     return 0
 
 
@@ -311,23 +364,43 @@ def cmd_route(args: argparse.Namespace) -> int:
     _, directory, routed = _dry_route(args)
     if isinstance(routed, str):
         if args.json:
-            json.dump({"refused": True, "reason": routed, "directory_version": directory.version}, sys.stdout,
-                      ensure_ascii=False, indent=2)
+            json.dump(
+                {"refused": True, "reason": routed, "directory_version": directory.version},
+                sys.stdout,
+                ensure_ascii=False,
+                indent=2,
+            )
             print()
         else:
             print(f"refused: {routed}")
         return 1
     chosen = routed.route
     recipients = [
-        {"id": r.unit.id, "name": r.unit.name, "number": r.unit.fax_display, "dial": r.unit.fax,
-         "roles": [role.value for role in r.roles], "rule": r.rule}
+        {
+            "id": r.unit.id,
+            "name": r.unit.name,
+            "number": r.unit.fax_display,
+            "dial": r.unit.fax,
+            "roles": [role.value for role in r.roles],
+            "rule": r.rule,
+        }
         for r in chosen.recipients
     ]
     if args.json:
-        json.dump({"refused": False, "message_type": chosen.message_type.code, "sender": chosen.sender.id,
-                   "priority": chosen.priority, "pages": routed.facts.pages,
-                   "directory_version": directory.version, "recipients": recipients},
-                  sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            {
+                "refused": False,
+                "message_type": chosen.message_type.code,
+                "sender": chosen.sender.id,
+                "priority": chosen.priority,
+                "pages": routed.facts.pages,
+                "directory_version": directory.version,
+                "recipients": recipients,
+            },
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
         print()
         return 0
     print(f"type:      {chosen.message_type.code} ({chosen.message_type.swedish_name})")
@@ -335,8 +408,10 @@ def cmd_route(args: argparse.Namespace) -> int:
     print(f"pages:     {routed.facts.pages} + cover sheet")
     print(f"priority:  {chosen.priority}")
     print(f"directory: version {directory.version}")
-    _print_table([(r["id"], r["name"], r["number"], ",".join(r["roles"]), r["rule"]) for r in recipients],
-                 ("recipient", "name", "fax", "roles", "rule"))
+    _print_table(
+        [(r["id"], r["name"], r["number"], ",".join(r["roles"]), r["rule"]) for r in recipients],
+        ("recipient", "name", "fax", "roles", "rule"),
+    )
     return 0
 
 
@@ -363,8 +438,10 @@ def cmd_directory_show(args: argparse.Namespace) -> int:
         if unit is None:
             raise CliError(f"no unit {args.id!r} in the fax directory (version {directory.version})")
         units = [unit]
-    _print_table([(u.id, u.name, u.kind.value, u.municipality or "", u.fax_display, u.station_id or "")
-                  for u in units], ("id", "name", "kind", "municipality", "fax", "station id"))
+    _print_table(
+        [(u.id, u.name, u.kind.value, u.municipality or "", u.fax_display, u.station_id or "") for u in units],
+        ("id", "name", "kind", "municipality", "fax", "station id"),
+    )
     return 0
 
 
@@ -386,9 +463,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from imaging import DocumentRenderError, write_pdf, write_png
     from faxd.prepare import transmission_pages
     from faxd.store import now_utc
+    from imaging import DocumentRenderError, write_pdf, write_png
 
     config, directory, routed = _dry_route(args)
     file = Path(args.file)
@@ -399,11 +476,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
         recipient = args.recipient or recipients[0]
         if recipient not in recipients:
             raise CliError(f"{recipient} is not a recipient of this document; its recipients: {', '.join(recipients)}")
-        pages = list(transmission_pages(
-            config=config, directory=directory, document=file, document_pages=routed.facts.pages,
-            job_id="FX-PREVIEW", message_type=routed.route.message_type.code, sender_id=routed.route.sender.id,
-            recipient_id=recipient, sent_at=now_utc().astimezone(),
-        ))
+        pages = list(
+            transmission_pages(
+                config=config,
+                directory=directory,
+                document=file,
+                document_pages=routed.facts.pages,
+                job_id="FX-PREVIEW",
+                message_type=routed.route.message_type.code,
+                sender_id=routed.route.sender.id,
+                recipient_id=recipient,
+                sent_at=now_utc().astimezone(),
+            )
+        )
     except DocumentRenderError as exc:
         raise CliError(f"{file}: would be refused: {exc}") from None
     output = Path(args.output)
@@ -411,8 +496,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
         written = write_png(pages, output)
     else:
         written = write_pdf(pages, output)
-    print(f"preview for {recipient}: {len(pages)} pages (cover sheet included) -> "
-          + ", ".join(str(p) for p in written))
+    print(
+        f"preview for {recipient}: {len(pages)} pages (cover sheet included) -> " + ", ".join(str(p) for p in written)
+    )
     return 0
 
 
@@ -427,8 +513,15 @@ def cmd_modem_simulate(args: argparse.Namespace) -> int:
         quirks = load_quirks(Path(args.profiles)) if args.profiles else KIND_MODEM
     except (OSError, ProfileError) as exc:
         raise CliError(f"cannot use the profiles file: {exc}") from None
-    run_simulator(link=Path(args.link), csi=args.csi, out_dir=Path(args.out), speed=args.speed, profiles=profiles,
-                  fax_class=args.fax_class, quirks=quirks)
+    run_simulator(
+        link=Path(args.link),
+        csi=args.csi,
+        out_dir=Path(args.out),
+        speed=args.speed,
+        profiles=profiles,
+        fax_class=args.fax_class,
+        quirks=quirks,
+    )
     return 0
 
 
@@ -471,8 +564,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("send", help="put a PDF into the spool (written, then renamed in)")
     p.add_argument("file")
     p.add_argument("--meta", help="a JSON sidecar with the Faxd* routing fields")
-    p.add_argument("--again", action="store_true",
-                   help="send it even if the same document was queued or sent recently (not held as a duplicate)")
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="send it even if the same document was queued or sent recently (not held as a duplicate)",
+    )
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("route", help="dry run: who would get this document, by which rule, or why it is refused")
@@ -510,8 +606,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="received", help="folder for received pages and call summaries")
     p.add_argument("--speed", type=float, default=1.0, help="1 = real line pace, 0 = no line delays")
     p.add_argument("--profiles", help="TOML/JSON file: the remote fax machine and its faults per dialled number")
-    p.add_argument("--class", dest="fax_class", choices=("1", "2", "2.0", "2.1"), default="1",
-                   help="the modem's fax class (personality); default 1")
+    p.add_argument(
+        "--class",
+        dest="fax_class",
+        choices=("1", "2", "2.0", "2.1"),
+        default="1",
+        help="the modem's fax class (personality); default 1",
+    )
     p.set_defaults(func=cmd_modem_simulate)
     p = modem.add_parser("probe", help="ask a modem what it is and which fax classes it speaks")
     p.add_argument("device", help="serial device (or a simulated modem's link)")

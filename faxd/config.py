@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from faxerrors import FaxError
 from drivers.modem import StationCheck
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, ProfileError, apply, load_profile
-from faxd.ops_config import OpsConfig, read_ops
 from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
+from faxd.ops_config import OpsConfig, read_ops
+from faxerrors import FaxError
 from routing.message_types import MessageType
 from routing.numbers import DialRule
 
@@ -328,8 +328,10 @@ class _Reader:
         duplicates = raw.get("duplicates", "hold")
         if duplicates not in ("hold", "send"):
             raise self.fail("intake.duplicates", f"must be 'hold' or 'send', not {duplicates!r}")
-        return {"duplicates": duplicates,
-                "duplicate_window_hours": self.number(raw, "intake.duplicate_window_hours", 72.0)}
+        return {
+            "duplicates": duplicates,
+            "duplicate_window_hours": self.number(raw, "intake.duplicate_window_hours", 72.0),
+        }
 
     def audit(self, raw: Mapping[str, Any], state: Path) -> AuditConfig:
         default = AuditConfig()
@@ -341,7 +343,9 @@ class _Reader:
                 # Whoever can write the state folder must not be able to re-sign or roll back the log.
                 raise self.fail(key, f"{path} must be outside the state folder {state}")
         return AuditConfig(
-            signing_key=signing, public_key=public, head_file=head,
+            signing_key=signing,
+            public_key=public,
+            head_file=head,
             checkpoint_every=int(self.number(raw, "audit.checkpoint_every", 100, minimum=1)),
         )
 
@@ -367,7 +371,9 @@ class _Reader:
             raise self.fail(f"{key}.class", f"fax class {fax_class!r}: one of {', '.join(map(repr, FAX_CLASSES))}")
         simulator_class = str(raw.get("simulator_class", fax_class if fax_class != "auto" else "1"))
         if simulator_class not in FAX_CLASSES[:-1]:
-            raise self.fail(f"{key}.simulator_class", f"the simulated modem's class: one of {', '.join(FAX_CLASSES[:-1])}")
+            raise self.fail(
+                f"{key}.simulator_class", f"the simulated modem's class: one of {', '.join(FAX_CLASSES[:-1])}"
+            )
         csi = raw.get("simulator_csi")
         if csi is not None and not isinstance(csi, str):
             raise self.fail(f"{key}.simulator_csi", "must be a string")

@@ -70,7 +70,7 @@ def cmd_end(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     periods = _periods(config)
-    shown = periods if args.outage_command == "list" else [p for p in periods[-1:]]
+    shown = periods if args.outage_command == "list" else list(periods[-1:])
     if args.json:
         json.dump(
             [p.as_json() for p in shown] if args.outage_command == "list" else (shown[0].as_json() if shown else None),

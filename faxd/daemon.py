@@ -22,17 +22,17 @@ import structlog
 from drivers.class1 import Class1Modem
 from drivers.class2 import Class2Modem
 from drivers.class2_quirks import class2_quirks
-from drivers.probe import detect_class
 from drivers.modem import FaxModem, Station
+from drivers.probe import detect_class
 from drivers.simulator import KIND_MODEM, SimulatedModem, load_profiles, load_quirks
 from drivers.simulator.profiles import ProfileError
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig, load_config
-from faxd.retention import purge_archive
 from faxd.intake import Intake, StorageUnavailable
 from faxd.liveness import HEARTBEAT_SECONDS, DaemonLock
 from faxd.ops import Operations
 from faxd.redact import allow_numbers
+from faxd.retention import purge_archive
 from faxd.runner import ModemRunner, WorkSignal
 from faxd.store import Store, now_utc
 from faxd.systemd import notify
@@ -102,8 +102,12 @@ class DirectoryHolder:
                 return
             self._stamp = stamp
             if fresh.version != self._directory.version:
-                log.info("directory.reloaded", version=fresh.version, previous=self._directory.version,
-                         units=len(fresh.units))
+                log.info(
+                    "directory.reloaded",
+                    version=fresh.version,
+                    previous=self._directory.version,
+                    units=len(fresh.units),
+                )
             self._directory = fresh
             self._allow_numbers()
 
@@ -142,8 +146,9 @@ class Daemon:
         directory = self.directory.current()
         # The simulated remote answers each number with the station id the directory
         # expects for it, so the station check passes as it would with the real units.
-        expected = {dial_string(u, self.config.dial_rule): u.station_id
-                    for u in directory.units.values() if u.station_id}
+        expected = {
+            dial_string(u, self.config.dial_rule): u.station_id for u in directory.units.values() if u.station_id
+        }
         try:
             profiles = load_profiles(modem.simulator_profiles) if modem.simulator_profiles else None
             quirks = load_quirks(modem.simulator_profiles) if modem.simulator_profiles else KIND_MODEM
@@ -174,12 +179,30 @@ class Daemon:
             fax_class = detect_class(device, modem.speed, prefer)
             log.info("modem.class_detected", modem=modem.name, fax_class=fax_class)
         if fax_class != "1":
-            return Class2Modem(device, fax_class=fax_class, speed=modem.speed, station=station, name=modem.name,
-                               trace_dir=trace, ecm=modem.ecm, max_page_resends=modem.max_page_resends,
-                               profile=modem.profile, flow_control=modem.flow_control)
-        return Class1Modem(device, speed=modem.speed, station=station, name=modem.name, trace_dir=trace,
-                           ecm=modem.ecm, min_bit_rate=modem.min_bit_rate, max_page_resends=modem.max_page_resends,
-                           profile=modem.profile, flow_control=modem.flow_control)
+            return Class2Modem(
+                device,
+                fax_class=fax_class,
+                speed=modem.speed,
+                station=station,
+                name=modem.name,
+                trace_dir=trace,
+                ecm=modem.ecm,
+                max_page_resends=modem.max_page_resends,
+                profile=modem.profile,
+                flow_control=modem.flow_control,
+            )
+        return Class1Modem(
+            device,
+            speed=modem.speed,
+            station=station,
+            name=modem.name,
+            trace_dir=trace,
+            ecm=modem.ecm,
+            min_bit_rate=modem.min_bit_rate,
+            max_page_resends=modem.max_page_resends,
+            profile=modem.profile,
+            flow_control=modem.flow_control,
+        )
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -193,8 +216,15 @@ class Daemon:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
-        swept = spool_queue.sweep_temporaries((self.folders.work, self.folders.quarantine, self.folders.done,
-                                               self.folders.failed, self.config.state / "archive"))
+        swept = spool_queue.sweep_temporaries(
+            (
+                self.folders.work,
+                self.folders.quarantine,
+                self.folders.done,
+                self.folders.failed,
+                self.config.state / "archive",
+            )
+        )
         if swept:
             log.info("spool.temporaries_removed", files=len(swept))
         self._recover(at_start=True)
@@ -204,8 +234,12 @@ class Daemon:
             runner = ModemRunner(
                 modem_config=modem,
                 open_modem=lambda m=modem, d=device: self._opener(m, d),  # type: ignore[misc]
-                config=self.config, store=self.store, folders=self.folders,
-                directory=self.directory.current, work=self.work, stopping=self.stopping,
+                config=self.config,
+                store=self.store,
+                folders=self.folders,
+                directory=self.directory.current,
+                work=self.work,
+                stopping=self.stopping,
             )
             runner.beat = self.ops.heartbeats.beat
             runner.start()
@@ -213,8 +247,13 @@ class Daemon:
         watcher = SpoolWatcher(self.folders.incoming, self.arrivals.put)
         watcher.start()
         self.ops.intake_ready()  # systemd hears READY=1 once a modem is up as well
-        log.info("daemon.ready", pid=os.getpid(), spool=str(self.folders.incoming), modems=len(self.runners),
-                 directory_version=self.directory.current().version)
+        log.info(
+            "daemon.ready",
+            pid=os.getpid(),
+            spool=str(self.folders.incoming),
+            modems=len(self.runners),
+            directory_version=self.directory.current().version,
+        )
         try:
             self._intake_loop()
         finally:
@@ -246,8 +285,13 @@ class Daemon:
             self._storage_failed(trouble)
             return False
         if interrupted or found.processed or found.filed or found.set_aside:
-            log.info("daemon.recovered", interrupted_jobs=interrupted, unrecorded_documents=found.processed,
-                     filed=found.filed, set_aside=found.set_aside)
+            log.info(
+                "daemon.recovered",
+                interrupted_jobs=interrupted,
+                unrecorded_documents=found.processed,
+                filed=found.filed,
+                set_aside=found.set_aside,
+            )
         return True
 
     def _storage_failed(self, trouble: str) -> None:
@@ -329,8 +373,14 @@ class Daemon:
         except ConfigError as exc:
             log.error("config.invalid", reason=str(exc))
         else:
-            kept = replace(fresh, spool=self.config.spool, state=self.config.state, directory=self.config.directory,
-                           modems=self.config.modems, ops=self.config.ops)
+            kept = replace(
+                fresh,
+                spool=self.config.spool,
+                state=self.config.state,
+                directory=self.config.directory,
+                modems=self.config.modems,
+                ops=self.config.ops,
+            )
             if kept != fresh:
                 log.warning("config.restart_needed", reason="paths, modems, SNMP or metrics changed: restart faxd")
             self.config = kept

@@ -19,15 +19,15 @@ from pathlib import Path
 import structlog
 
 from faxd.config import Config, NoOutagePolicy
-from faxerrors import FaxError
 from faxd.store import DocumentState, NewJob, Store, iso, now_utc
+from faxerrors import FaxError
 from routing.directory import Directory
-from routing.metadata import DocumentMeta
 from routing.errors import RoutingError
+from routing.metadata import DocumentMeta
 from routing.rules import Route, route
 from spool import queue
-from spool.inspection import DocumentFacts, DocumentRejected
 from spool.folders import SpoolFolders
+from spool.inspection import DocumentFacts, DocumentRejected
 from spool.inspector import Inspector
 
 log = structlog.get_logger("faxd.intake")
@@ -111,9 +111,16 @@ def file_finished(store: Store, folders: SpoolFolders, document_id: str) -> Path
     if destination is queue.Destination.QUARANTINE:
         # The database already names the path it gets (recorded before the move).
         target = queue.file_document(
-            folders, path, destination, target=Path(row["path"]),
-            reason=queue.reason_text(original_name=row["original_name"], document_id=document_id,
-                                     sha256=row["sha256"], reason=row["reason"] or "set aside"),
+            folders,
+            path,
+            destination,
+            target=Path(row["path"]),
+            reason=queue.reason_text(
+                original_name=row["original_name"],
+                document_id=document_id,
+                sha256=row["sha256"],
+                reason=row["reason"] or "set aside",
+            ),
         )
     else:
         target = queue.file_document(folders, path, destination)
@@ -172,8 +179,10 @@ class Intake:
             # No traceback: its text may quote the document's bytes (a name, a number).
             log.error("intake.document_failed", document_id=claimed.document_id, error=type(exc).__name__)
             return self._quarantine(
-                claimed, f"it could not be processed ({type(exc).__name__}); set aside so the others can go on;"
-                " the journal has the details")
+                claimed,
+                f"it could not be processed ({type(exc).__name__}); set aside so the others can go on;"
+                " the journal has the details",
+            )
 
     def process(self, claimed: queue.Claimed) -> IntakeResult:
         """Route a claimed document into jobs, or quarantine it with a reason.
@@ -202,8 +211,11 @@ class Intake:
             return self._quarantine(claimed, duplicate)
         policy = self.config.outage.when_not_declared
         if policy is NoOutagePolicy.REFUSE and not self.store.outage_in_force():
-            return self._quarantine(claimed, "no outage is declared and outage.when_not_declared is 'refuse': "
-                                             "send it through Mina planer, or declare the outage (faxctl outage start)")
+            return self._quarantine(
+                claimed,
+                "no outage is declared and outage.when_not_declared is 'refuse': "
+                "send it through Mina planer, or declare the outage (faxctl outage start)",
+            )
         try:
             return self._record(claimed, routed, directory)
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -264,14 +276,25 @@ class Intake:
         since = iso(now_utc() - timedelta(hours=self.config.duplicate_window_hours))
         # The same document: the same bytes with the same routing fields (type, sender,
         # reference); the same PDF under another sidecar is another document.
-        first = self.store.first_copy(claimed.sha256, since, message_type=routed.route.message_type.code,
-                                      sender=routed.route.sender.id, reference=routed.meta.reference)
+        first = self.store.first_copy(
+            claimed.sha256,
+            since,
+            message_type=routed.route.message_type.code,
+            sender=routed.route.sender.id,
+            reference=routed.meta.reference,
+        )
         if first is None:
             return None
-        when = "is still queued" if first["state"] == DocumentState.ROUTED else f"was sent ({first['last_change'][:19]} UTC)"
+        when = (
+            "is still queued"
+            if first["state"] == DocumentState.ROUTED
+            else f"was sent ({first['last_change'][:19]} UTC)"
+        )
         log.warning("document.duplicate", document_id=claimed.document_id, first=first["id"])
-        return (f"duplicate of document {first['id']} (same SHA-256), which {when}; not faxed again."
-                " To send it anyway: faxctl send --again FILE")
+        return (
+            f"duplicate of document {first['id']} (same SHA-256), which {when}; not faxed again."
+            " To send it anyway: faxctl send --again FILE"
+        )
 
     def _quarantine(self, claimed: queue.Claimed, reason: str) -> IntakeResult:
         # One line, bounded, identity numbers masked: it goes to the journal, the .reason
@@ -323,8 +346,10 @@ class Intake:
         count = queue.note_recovery(path)
         claimed = queue.describe(path, max_bytes=self.config.limits.max_document_bytes)
         if count > queue.POISON_LIMIT:
-            reason = (f"it was recovered {count - 1} times without finishing (processing it stopped the daemon"
-                      " each time); set aside so the others can go on")
+            reason = (
+                f"it was recovered {count - 1} times without finishing (processing it stopped the daemon"
+                " each time); set aside so the others can go on"
+            )
             log.error("alarm.poison_document", document_id=claimed.document_id, recoveries=count - 1)
             self._quarantine(claimed, reason)
             report.set_aside += 1

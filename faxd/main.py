@@ -9,8 +9,8 @@ import structlog
 
 from faxd.audit import AuditError
 from faxd.config import ConfigError, config_path, load_config
-from faxd.liveness import AlreadyRunning
 from faxd.journal import journal_stream_is_stderr
+from faxd.liveness import AlreadyRunning
 from faxd.logs import configure
 from routing.errors import DirectoryInvalid
 

@@ -27,8 +27,8 @@ from faxd import drill, events
 from faxd.config import Config
 from faxd.health import Health, snapshot
 from faxd.store import Store, now_utc
-from faxerrors import FaxError
 from faxd.systemd import Heartbeats, Watchdog, notify, watchdog_interval
+from faxerrors import FaxError
 from routing.directory import Directory
 
 log = structlog.get_logger("faxd.ops")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from drivers.page import FaxPage, Resolution
 from faxd.config import Config
@@ -28,7 +28,6 @@ from imaging import (
 )
 from routing.directory import Directory
 from routing.message_types import MessageType
-
 
 #: Renders a PDF page by page: ``render_pdf`` in-process, or ``render_pdf_isolated``
 #: (the daemon's choice) in a child process that a hostile PDF cannot take down with it.

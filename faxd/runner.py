@@ -18,18 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-
 from serial import SerialException
 
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from drivers.port import DriverError
 from faxd.config import Config, ModemConfig
-from faxd.line_memory import LineMemory
-from imaging import DocumentRenderError, RenderWorker
 from faxd.intake import file_finished
+from faxd.line_memory import LineMemory
 from faxd.prepare import prepare
 from faxd.retry import decide
 from faxd.store import AttemptEnd, Job, JobState, Store, now_utc
+from imaging import DocumentRenderError, RenderWorker
 from routing.directory import Directory, dial_string
 from spool.folders import SpoolFolders
 from spool.queue import storage_trouble
@@ -53,6 +52,8 @@ class ModemState(enum.StrEnum):
     DEGRADED = "degraded"  # it answers, but its last call failed in the modem
     DOWN = "down"  # it does not answer; reopened every REOPEN_DELAY_SECONDS
     STOPPED = "stopped"
+
+
 IDLE_WAIT_SECONDS = 30.0
 RETRY_AFTER_FAILURE_SECONDS = 30.0
 CALL_ALLOWANCE_SECONDS = 600.0  # a call's set-up, cover sheet and hang-up, generously
@@ -261,8 +262,10 @@ class ModemRunner(threading.Thread):
         directory = self.directory()
         unit = directory.get(job.recipient)
         if unit is None:
-            reason = (f"recipient {job.recipient} is no longer in the fax directory (version {directory.version});"
-                      " nothing was sent: follow up by hand")
+            reason = (
+                f"recipient {job.recipient} is no longer in the fax directory (version {directory.version});"
+                " nothing was sent: follow up by hand"
+            )
             self.store.fail_job(job, "recipient_removed", reason)
             log.warning("job.failed", outcome="recipient_removed", directory_version=directory.version)
             self._file_document(job)
@@ -277,24 +280,44 @@ class ModemRunner(threading.Thread):
         archive.parent.mkdir(parents=True, exist_ok=True)
         try:
             transmission = prepare(
-                archive=archive, config=self.config, directory=directory, document=job.document_path,
-                document_pages=job.document_pages, job_id=job.id, message_type=job.message_type,
-                sender_id=job.sender, recipient_id=job.recipient, sent_at=sent_at,
-                renderer=self._renderer.render, first_page=job.pages_done,
+                archive=archive,
+                config=self.config,
+                directory=directory,
+                document=job.document_path,
+                document_pages=job.document_pages,
+                job_id=job.id,
+                message_type=job.message_type,
+                sender_id=job.sender,
+                recipient_id=job.recipient,
+                sent_at=sent_at,
+                renderer=self._renderer.render,
+                first_page=job.pages_done,
             )
         except DocumentRenderError as exc:
             self.store.fail_job(job, "document_error", f"the document could not be rendered: {exc}")
             log.warning("job.failed", outcome="document_error")
             self._file_document(job)
             return
-        attempt_id = self.store.start_attempt(job, self.modem_name, number, len(transmission.pages), now_utc(),
-                                              first_page=job.pages_done, archive=transmission.archive.name)
+        attempt_id = self.store.start_attempt(
+            job,
+            self.modem_name,
+            number,
+            len(transmission.pages),
+            now_utc(),
+            first_page=job.pages_done,
+            archive=transmission.archive.name,
+        )
         log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id, resumed_after=job.pages_done)
         assert self._modem is not None
         try:
             result = self._modem.send(
-                CallRequest(number=number, pages=transmission.pages, expected_remote_id=unit.station_id,
-                            station_check=self.config.station.check, start_bit_rate=self._start_rate(number)),
+                CallRequest(
+                    number=number,
+                    pages=transmission.pages,
+                    expected_remote_id=unit.station_id,
+                    station_check=self.config.station.check,
+                    start_bit_rate=self._start_rate(number),
+                ),
                 on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
             )
         except MODEM_FAILURES as exc:
@@ -319,19 +342,31 @@ class ModemRunner(threading.Thread):
         attempt_id = self.store.start_attempt(job, self.modem_name, job.number, 0, now_utc())
         reason = "every page was confirmed by the remote in an interrupted attempt; nothing sent again"
         self.store.finish_attempt(
-            attempt_id, job, AttemptEnd(Outcome.CONFIRMED.value, reason, None, 0, 0, None),
-            job_state=JobState.CONFIRMED, next_attempt=None, count_attempt=False,
+            attempt_id,
+            job,
+            AttemptEnd(Outcome.CONFIRMED.value, reason, None, 0, 0, None),
+            job_state=JobState.CONFIRMED,
+            next_attempt=None,
+            count_attempt=False,
         )
         log.info("job.sent", outcome=Outcome.CONFIRMED.value, pages_confirmed=job.pages_done, note=reason)
         self._file_document(job)
 
     def _requeue_modem_failure(self, job: Job, attempt_id: int, reason: str, result: CallResult | None) -> None:
         self.store.finish_attempt(
-            attempt_id, job,
-            AttemptEnd(Outcome.MODEM_ERROR.value, f"the modem failed: {reason}; queued again",
-                       result.remote_id if result else None, result.pages_sent if result else 0,
-                       result.pages_confirmed if result else 0, result.bit_rate if result else None),
-            job_state=JobState.QUEUED, next_attempt=now_utc(), count_attempt=False,
+            attempt_id,
+            job,
+            AttemptEnd(
+                Outcome.MODEM_ERROR.value,
+                f"the modem failed: {reason}; queued again",
+                result.remote_id if result else None,
+                result.pages_sent if result else 0,
+                result.pages_confirmed if result else 0,
+                result.bit_rate if result else None,
+            ),
+            job_state=JobState.QUEUED,
+            next_attempt=now_utc(),
+            count_attempt=False,
         )
         log.warning("job.requeued", reason="modem failure; the try is kept")
         self.work.notify()  # another modem may take it now
@@ -357,19 +392,38 @@ class ModemRunner(threading.Thread):
         reason = "; ".join(part for part in (result.reason, *result.warnings, decision.note) if part)
         if result.outcome is Outcome.STATION_MISMATCH or result.warnings:
             # A wrong answering machine is how faxes reach the wrong people: a person must look.
-            log.error("alarm.station_mismatch", recipient=job.recipient, number=job.number,
-                      remote_id=result.remote_id, sent=result.outcome is not Outcome.STATION_MISMATCH)
+            log.error(
+                "alarm.station_mismatch",
+                recipient=job.recipient,
+                number=job.number,
+                remote_id=result.remote_id,
+                sent=result.outcome is not Outcome.STATION_MISMATCH,
+            )
         self.store.finish_attempt(
-            attempt_id, job,
-            AttemptEnd(outcome=result.outcome.value, reason=reason, remote_id=result.remote_id,
-                       pages_sent=result.pages_sent, pages_confirmed=result.pages_confirmed,
-                       bit_rate=result.bit_rate, coding=result.coding, ecm=result.ecm),
-            job_state=decision.state, next_attempt=decision.next_attempt,
+            attempt_id,
+            job,
+            AttemptEnd(
+                outcome=result.outcome.value,
+                reason=reason,
+                remote_id=result.remote_id,
+                pages_sent=result.pages_sent,
+                pages_confirmed=result.pages_confirmed,
+                bit_rate=result.bit_rate,
+                coding=result.coding,
+                ecm=result.ecm,
+            ),
+            job_state=decision.state,
+            next_attempt=decision.next_attempt,
         )
         event = {"confirmed": "job.sent", "queued": "job.retry_scheduled", "failed": "job.failed"}[decision.state]
-        log.info(event, outcome=result.outcome.value, pages_confirmed=result.pages_confirmed,
-                 pages_sent=result.pages_sent, bit_rate=result.bit_rate,
-                 next_attempt=decision.next_attempt.isoformat() if decision.next_attempt else None)
+        log.info(
+            event,
+            outcome=result.outcome.value,
+            pages_confirmed=result.pages_confirmed,
+            pages_sent=result.pages_sent,
+            bit_rate=result.bit_rate,
+            next_attempt=decision.next_attempt.isoformat() if decision.next_attempt else None,
+        )
         self._file_document(job)
 
     def _record_without_call(self, job: Job, outcome: Outcome, reason: str) -> None:
@@ -377,8 +431,11 @@ class ModemRunner(threading.Thread):
         decision = decide(outcome, job.attempts + 1, self.config.retry, now, job.created)
         attempt_id = self.store.start_attempt(job, self.modem_name, job.number, 0, now)
         self.store.finish_attempt(
-            attempt_id, job, AttemptEnd(outcome.value, reason, None, 0, 0, None),
-            job_state=decision.state, next_attempt=decision.next_attempt,
+            attempt_id,
+            job,
+            AttemptEnd(outcome.value, reason, None, 0, 0, None),
+            job_state=decision.state,
+            next_attempt=decision.next_attempt,
         )
         self._file_document(job)
 

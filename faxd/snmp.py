@@ -29,11 +29,11 @@ from pysnmp.smi import error as smi_error
 from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from faxd import events
-from faxerrors import FaxError
 from faxd.health import Health
 from faxd.ops_config import SnmpConfig
 from faxd.snmp_mib import MIB, OID, SNMP_TRAP_OID, objects
 from faxd.snmp_mib import notification as notification_for
+from faxerrors import FaxError
 
 log = structlog.get_logger("faxd.snmp")
 

@@ -150,9 +150,14 @@ def cover_sheet_pdf(
     ]
     if info.continuation_of_pages:
         received = info.continuation_of_pages + 1  # the original cover sheet was page 1
-        rows.insert(6, (labels.continuation,
-                        f"Sidorna 1–{received} togs emot vid ett tidigare försök. Här följer sidorna "
-                        f"{received + 1}–{info.pages_total}."))
+        rows.insert(
+            6,
+            (
+                labels.continuation,
+                f"Sidorna 1–{received} togs emot vid ett tidigare försök. Här följer sidorna "
+                f"{received + 1}–{info.pages_total}.",
+            ),
+        )
     sheet = _Sheet(8.0 / _Sheet.NOTICE if resolution is Resolution.NORMAL else 1.0)
     sheet.heading(template.heading, template.subheading)
     sheet.notice(_fill(template.notice, values), _fill(template.misdirected, values))

@@ -24,8 +24,8 @@ DAMAGED = "the file is not a PDF or is damaged beyond repair"
 
 def refusal_reason(source: Path | bytes) -> str:
     """Return why a document PDFium refused cannot be rendered."""
-    from pypdf import PdfReader  # noqa: PLC0415  (only on refusal: see the module docstring)
-    from pypdf.errors import PdfReadError  # noqa: PLC0415
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
 
     # pypdf reports recoverable damage through the logging module; we judge by exceptions.
     logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -63,8 +63,7 @@ class RenderLimits:
             raise DocumentRenderError(f"page {number} is {size}, too small to be a page")
         if not width_mm * height_mm <= self.max_page_area_mm2:
             raise DocumentRenderError(
-                f"page {number} is {size}, larger than the limit of {self.max_page_area_mm2:.0f} mm²"
-                " (about A0)"
+                f"page {number} is {size}, larger than the limit of {self.max_page_area_mm2:.0f} mm² (about A0)"
             )
 
     def check_page_length(self, number: int, length_mm: float) -> None:

@@ -105,7 +105,12 @@ def place(width_pt: float, height_pt: float, resolution: Resolution) -> Placemen
     else:
         matrix = (sx, 0.0, 0.0, sy, offset, 0.0)
     return Placement(
-        rotated=rotated, scale=scale, rows=rows, matrix=matrix, left=offset, right=offset + across * sx,
+        rotated=rotated,
+        scale=scale,
+        rows=rows,
+        matrix=matrix,
+        left=offset,
+        right=offset + across * sx,
         resolution=resolution,
     )
 

@@ -224,8 +224,10 @@ def _tone_bounds(page: pdfium.PdfPage) -> Iterator[tuple[float, float, float, fl
                     continue
                 points = [_apply(to_page, x, y) for x in (left.value, right.value) for y in (bottom.value, top.value)]
                 yield (
-                    min(x for x, _ in points), min(y for _, y in points),
-                    max(x for x, _ in points), max(y for _, y in points),
+                    min(x for x, _ in points),
+                    min(y for _, y in points),
+                    max(x for x, _ in points),
+                    max(y for _, y in points),
                 )
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and pdfium_c.FPDFPageObj_GetMatrix(item, form_matrix):
                 m = form_matrix
@@ -239,8 +241,16 @@ def _to_pixels(page: pdfium.PdfPage, matrix: Matrix, x: float, y: float) -> tupl
     width, height = (int(side) for side in page.get_size())
     device_x, device_y = ctypes.c_int(), ctypes.c_int()
     pdfium_c.FPDF_PageToDevice(
-        page, 0, 0, width * _PRECISION, height * _PRECISION, 0,
-        ctypes.c_double(x), ctypes.c_double(y), device_x, device_y,
+        page,
+        0,
+        0,
+        width * _PRECISION,
+        height * _PRECISION,
+        0,
+        ctypes.c_double(x),
+        ctypes.c_double(y),
+        device_x,
+        device_y,
     )
     return _apply(matrix, device_x.value / _PRECISION, device_y.value / _PRECISION)
 
@@ -255,7 +265,10 @@ def _concat(inner: Matrix, outer: Matrix) -> Matrix:
     a, b, c, d, e, f = inner
     a2, b2, c2, d2, e2, f2 = outer
     return (
-        a * a2 + b * c2, a * b2 + b * d2,
-        c * a2 + d * c2, c * b2 + d * d2,
-        e * a2 + f * c2 + e2, e * b2 + f * d2 + f2,
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
     )

@@ -69,7 +69,7 @@ class RenderWorker:
         path: Path,
         *,
         resolution: Resolution = Resolution.FINE,
-        limits: RenderLimits = RenderLimits(),  # noqa: B008  (frozen: one shared default is safe)
+        limits: RenderLimits = RenderLimits(),
     ) -> Iterator[FaxPage]:
         """As `render_pdf_isolated`: yield the pages of ``path``, rendered in the child.
 

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from routing.directory import Directory, Unit, UnitKind
-from routing.metadata import DocumentMeta
 from routing.errors import RouteRefused
 from routing.message_types import KartlaggningPart, MessageType, detect_part, detect_type
+from routing.metadata import DocumentMeta
 from routing.routine import DEFAULT_PRIORITIES, OWN_ROLE, ROUTINE, Role, TypeRule
 
 __all__ = ["Role", "Route", "RoutedRecipient", "route"]

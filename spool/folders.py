@@ -1,10 +1,10 @@
 """The spool's folders, all on one filesystem so that a claim is a single rename.
 
-    incoming/    care systems drop PDFs here (and an optional NAME.pdf.json sidecar)
-    work/        claimed documents, named by document id, kept until every job ends
-    done/        documents whose every job was confirmed
-    failed/      documents with a job that failed: kept for manual follow-up
-    quarantine/  what could not be used, each with a NAME.reason file saying why
+incoming/    care systems drop PDFs here (and an optional NAME.pdf.json sidecar)
+work/        claimed documents, named by document id, kept until every job ends
+done/        documents whose every job was confirmed
+failed/      documents with a job that failed: kept for manual follow-up
+quarantine/  what could not be used, each with a NAME.reason file saying why
 """
 
 from __future__ import annotations

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.generic import PdfObject
 from pypdf.errors import FileNotDecryptedError, LimitReachedError
+from pypdf.generic import PdfObject
 
-from imaging.limits import DocumentRenderError, RenderLimits
 from faxd.redact import contains_identity_number
 from faxerrors import FaxError
+from imaging.limits import DocumentRenderError, RenderLimits
 from routing.metadata import FIELD_KEYS
 from spool.entry import MAX_SIDECAR_BYTES, EntryRefused, open_regular, read_bounded
 

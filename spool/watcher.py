@@ -120,4 +120,3 @@ def _is_regular(raw: str | bytes) -> bool:
         return stat.S_ISREG(os.lstat(raw).st_mode)
     except OSError:
         return True  # gone: nothing to announce
-

@@ -14,8 +14,8 @@ from drivers.simulator.quirks import FlowControl, ModemQuirks
 from drivers.simulator.remote import ReceivedCall
 
 __all__ = [
-    "Answer",
     "KIND_MODEM",
+    "Answer",
     "FlowControl",
     "ModemQuirks",
     "ProfileError",

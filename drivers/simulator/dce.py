@@ -202,8 +202,12 @@ class EmulatedDce:
         self._tx_data = bytearray()
         self._buffer = None
         if self.quirks.tx_buffer is not None:
-            self._buffer = TransmitBuffer(capacity=self.quirks.tx_buffer, bps=wire.MODULATION_CODES[code][0],
-                                          serial_bps=self.quirks.serial_bps, mode=self.flow_control)
+            self._buffer = TransmitBuffer(
+                capacity=self.quirks.tx_buffer,
+                bps=wire.MODULATION_CODES[code][0],
+                serial_bps=self.quirks.serial_bps,
+                mode=self.flow_control,
+            )
         self._pause(timing.training_seconds(code) + self.quirks.connect_delay)
         self._start_tx(_Mode.DATA_TX)
         return Reply.DONE

@@ -99,9 +99,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxerrors import FaxError
 from drivers.simulator import wire
 from drivers.simulator.quirks import FlowControl, ModemQuirks
+from faxerrors import FaxError
 
 #: The key of the default profile in the mapping ``load_profiles`` returns.
 DEFAULT_KEY = "*"

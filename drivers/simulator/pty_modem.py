@@ -331,7 +331,14 @@ def run_simulator(
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     modem = SimulatedModem(
-        csi=csi, out_dir=out_dir, speed=speed, link=link, profiles=profiles, fax_class=fax_class, keep_pages=False, quirks=quirks
+        csi=csi,
+        out_dir=out_dir,
+        speed=speed,
+        link=link,
+        profiles=profiles,
+        fax_class=fax_class,
+        keep_pages=False,
+        quirks=quirks,
     )
     try:
         path = modem.start()

@@ -22,6 +22,7 @@ from drivers.t30.frames import FCF, CTCFrame, EORFrame, Frame, PPRFrame, PPSFram
 from drivers.t30.negotiation import next_rate
 from drivers.t30.phase_b import start_phase_c
 from drivers.t30.phase_d import confirm_page, operator_wanted
+from drivers.t30.replies import CONTINUE_TO_CORRECT, END_OF_RETRANSMISSION, PARTIAL_PAGE, ReplyTable, Step
 from drivers.t30.session import (
     Session,
     State,
@@ -35,7 +36,6 @@ from drivers.t30.session import (
     send_command,
     unexpected,
 )
-from drivers.t30.replies import CONTINUE_TO_CORRECT, END_OF_RETRANSMISSION, PARTIAL_PAGE, ReplyTable, Step
 from drivers.t30.timers import PPR_LIMIT, Timer
 
 

@@ -55,9 +55,7 @@ def _run_codes(terminating: tuple[str, ...], makeup: tuple[str, ...]) -> list[st
 
 
 #: Complete code (make-up + terminating) for white runs 0..2623, then black runs 0..2623.
-RUN_CODES: Final = _run_codes(WHITE_TERMINATING, WHITE_MAKEUP) + _run_codes(
-    BLACK_TERMINATING, BLACK_MAKEUP
-)
+RUN_CODES: Final = _run_codes(WHITE_TERMINATING, WHITE_MAKEUP) + _run_codes(BLACK_TERMINATING, BLACK_MAKEUP)
 #: Offset of the black codes in RUN_CODES.
 BLACK_OFFSET: Final = MAX_MAKEUP_RUN + 64
 

@@ -86,9 +86,7 @@ def encode_line(coding: list[int], reference: list[int], width: int) -> str:
     return "".join(parts)
 
 
-def decode_line(
-    windows: list[int], pos: int, reference: list[int], width: int, line: int
-) -> tuple[list[int], int]:
+def decode_line(windows: list[int], pos: int, reference: list[int], width: int, line: int) -> tuple[list[int], int]:
     """Decode one 2-D coded line starting at bit ``pos``.
 
     Returns (changing elements, position after the line).  Raises T4DecodeError on a

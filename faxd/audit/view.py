@@ -133,7 +133,7 @@ def replay(entries: Iterable[Entry]) -> LogView:
     return view
 
 
-def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:  # noqa: C901 - one branch per event
+def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:
     ev = e.event
     if ev in ("document.routed", "document.quarantined") and e.document_id:
         state = "quarantined" if ev == "document.quarantined" else ("held" if d.get("held") else "routed")

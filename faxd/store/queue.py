@@ -332,8 +332,9 @@ class QueueStore(Database):
         at = iso(now_utc())
         reason = "the runner failed during the attempt; queued again"
         with self.transaction() as conn:
-            cut_off = [r[0] for r in conn.execute("SELECT id FROM attempts WHERE job_id = ? AND ended IS NULL",
-                                                  (job.id,))]
+            cut_off = [
+                r[0] for r in conn.execute("SELECT id FROM attempts WHERE job_id = ? AND ended IS NULL", (job.id,))
+            ]
             conn.execute(
                 "UPDATE attempts SET ended = ?, outcome = 'interrupted', reason = ? WHERE job_id = ? AND ended IS NULL",
                 (at, reason, job.id),
@@ -343,8 +344,14 @@ class QueueStore(Database):
                 " WHERE id = ? AND state = ?",
                 (JobState.QUEUED, at, at, len(cut_off), job.id, JobState.ACTIVE),
             )
-            self._audit(conn, at, "job.released", document_id=job.document_id, job_id=job.id,
-                        data={"attempts": cut_off, "reason": reason})
+            self._audit(
+                conn,
+                at,
+                "job.released",
+                document_id=job.document_id,
+                job_id=job.id,
+                data={"attempts": cut_off, "reason": reason},
+            )
 
     def recover_interrupted(self, now: datetime) -> int:
         """After a crash: close attempts left open and put their jobs back in the queue."""
@@ -357,8 +364,9 @@ class QueueStore(Database):
                     "UPDATE attempts SET ended = ?, outcome = ?, reason = ? WHERE id = ?",
                     (at, "interrupted", reason, attempt_id),
                 )
-                self._audit(conn, at, "attempt.interrupted", job_id=job_id,
-                            data={"attempt": attempt_id, "reason": reason})
+                self._audit(
+                    conn, at, "attempt.interrupted", job_id=job_id, data={"attempt": attempt_id, "reason": reason}
+                )
             active = conn.execute(
                 "UPDATE jobs SET state = ?, next_attempt = ?, updated = ? WHERE state = ?",
                 (JobState.QUEUED, at, at, JobState.ACTIVE),

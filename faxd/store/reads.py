@@ -98,12 +98,16 @@ class Reads(Database):
     ) -> dict[str, Any] | None:
         """The earliest document with this SHA-256 that is still queued (``routed``) or whose
         jobs last changed at or after ``sent_since`` (ISO UTC); None if there is none."""
-        row = self._conn().execute(
-            "SELECT d.id, d.state, d.received, MAX(j.updated) FROM documents d JOIN jobs j ON j.document_id = d.id"
-            " WHERE d.sha256 = ? AND d.state != ? AND d.message_type = ? AND d.sender = ? AND d.reference IS ?"
-            " GROUP BY d.id HAVING d.state = ? OR MAX(j.updated) >= ? ORDER BY d.received LIMIT 1",
-            (sha256, DocumentState.QUARANTINED, message_type, sender, reference, DocumentState.ROUTED, sent_since),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT d.id, d.state, d.received, MAX(j.updated) FROM documents d JOIN jobs j ON j.document_id = d.id"
+                " WHERE d.sha256 = ? AND d.state != ? AND d.message_type = ? AND d.sender = ? AND d.reference IS ?"
+                " GROUP BY d.id HAVING d.state = ? OR MAX(j.updated) >= ? ORDER BY d.received LIMIT 1",
+                (sha256, DocumentState.QUARANTINED, message_type, sender, reference, DocumentState.ROUTED, sent_since),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
         return dict(zip(("id", "state", "received", "last_change"), row, strict=True))

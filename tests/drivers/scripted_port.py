@@ -116,8 +116,8 @@ def _data_end(data: bytearray) -> int | None:
 
 def install(monkeypatch: pytest.MonkeyPatch, port: ScriptedPort) -> None:
     """Makes the driver modules read ``port``'s fake clock."""
-    import drivers.class1
     import drivers.at_link
+    import drivers.class1
 
     monkeypatch.setattr(drivers.at_link, "time", port.clock)
     monkeypatch.setattr(drivers.class1, "time", port.clock)

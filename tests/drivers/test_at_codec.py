@@ -78,8 +78,7 @@ def _events(reader: ModemReader, data: bytes, how: str, *, hdlc_after_connect: b
 @pytest.mark.parametrize("how", ["whole", "bytewise"])
 def test_reader_result_codes_and_info_lines(how: str) -> None:
     data = (
-        b"ATZ\r\r\nOK\r\n\r\n24,48,72,96\r\n\r\nOK\r\n\r\nNO CARRIER\r\n"
-        b"\r\nBUSY\r\n\r\nNO DIAL TONE\r\n+FCERROR\r\nRIN"
+        b"ATZ\r\r\nOK\r\n\r\n24,48,72,96\r\n\r\nOK\r\n\r\nNO CARRIER\r\n\r\nBUSY\r\n\r\nNO DIAL TONE\r\n+FCERROR\r\nRIN"
     )
     events = _events(ModemReader(), data, how)
     assert events == [

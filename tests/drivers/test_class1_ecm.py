@@ -8,8 +8,8 @@ import numpy as np
 import structlog
 
 from drivers.class1_runner import CallRunner
-from drivers.quirks import Class1Quirks
 from drivers.page import FAX_WIDTH, FaxPage
+from drivers.quirks import Class1Quirks
 from drivers.t4 import Coding, decode_page
 from drivers.t30.events import BlockSent, SendBlock
 from drivers.t30.frames import FCF, BitRate, FCDFrame, PageCoding, decode

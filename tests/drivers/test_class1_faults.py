@@ -3,7 +3,6 @@ sender (fallback, RTN/RTP, DCN, station check, ECM with PPR and RNR) on a real p
 
 from __future__ import annotations
 
-
 import numpy as np
 import numpy.typing as npt
 import pytest

@@ -16,6 +16,7 @@ import structlog
 from PIL import Image
 from structlog.testing import capture_logs
 
+from drivers.at_link import ModemError
 from drivers.class1 import Class1Modem, checked_atd_operand
 from drivers.class1_runner import CallRunner
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
@@ -26,7 +27,6 @@ from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import CallAnswered, CallOutcome, FramesReceived
 from drivers.t30.frames import FCF, DISFrame, IdentityFrame
-from drivers.at_link import ModemError
 from tests.drivers.pages import random_boxes
 
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")

@@ -100,7 +100,13 @@ def ok(*lines: str) -> bytes:
 
 
 def setup_steps(
-    fax_class: str, caps: str, local: str, order: str, optional: list[str], flow: list[str], flow_command: str = "+IFC=2,2"
+    fax_class: str,
+    caps: str,
+    local: str,
+    order: str,
+    optional: list[str],
+    flow: list[str],
+    flow_command: str = "+IFC=2,2",
 ) -> list[Step]:
     return [
         Step("AT", ok()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,10 +42,6 @@ from drivers.t30.frames import (
 from drivers.t30.negotiation import same_station, station_digits
 from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, State
 from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, identification, reply, sent_fcfs
-
-
-
-
 
 
 def test_normal_three_page_call() -> None:
@@ -242,7 +237,7 @@ def test_every_state_and_event_pair_transitions_or_fails_cleanly() -> None:
 @given(
     st.sampled_from(list(State)),
     st.sampled_from(EVENT_TYPES),
-    st.sampled_from(_RESPONSES + [FCF.PPR]),
+    st.sampled_from([*_RESPONSES, FCF.PPR]),
     st.booleans(),
 )
 def test_table_is_total(state: State, event_type: type[Event], response: FCF, ecm: bool) -> None:

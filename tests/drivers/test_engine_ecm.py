@@ -34,8 +34,6 @@ from drivers.t30.frames import (
 from tests.drivers.t30_script import OUR_TSI, final_action, reply
 
 
-
-
 def _frames(actions: Sequence[Action]) -> list[Frame]:
     return [frame for action in actions if isinstance(action, SendFrames) for frame in action.frames]
 
@@ -44,7 +42,6 @@ def _block(actions: Sequence[Action]) -> SendBlock:
     block = actions[-1]
     assert isinstance(block, SendBlock), actions
     return block
-
 
 
 def _ecm_engine(

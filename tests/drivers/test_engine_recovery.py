@@ -27,11 +27,6 @@ from drivers.t30.negotiation import StationCheck
 from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, final_action, identification, reply, sent_fcfs
 
 
-
-
-
-
-
 def _at_page_one(engine: T30Sender, **dis: Any) -> None:
     """Drives ``engine`` to the end of page 1 (PageSent fed, MPS/EOP sent)."""
     for event in (CallAnswered(), identification(**dis), TrainingSent(), reply(FCF.CFR), PageSent(0)):

@@ -51,7 +51,7 @@ def test_an_extend_bit_with_no_octet_after_it_is_not_an_error() -> None:
 
 
 def _dcs(dis: DISFrame, **kwargs: object) -> DCSFrame:
-    dcs = choose_settings(dis, rates=[r for r in dis.rates.bit_rates], fine=True, **kwargs)  # type: ignore[arg-type]
+    dcs = choose_settings(dis, rates=list(dis.rates.bit_rates), fine=True, **kwargs)  # type: ignore[arg-type]
     assert dcs is not None
     return dcs
 

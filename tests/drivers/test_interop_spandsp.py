@@ -26,8 +26,8 @@ from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.t30.frames import PageCoding
-from tests.interop.spandsp_peer import SpandspPeer
 from tests.drivers.pages import random_boxes
+from tests.interop.spandsp_peer import SpandspPeer
 
 PEER_CSI = "+46 40 628 04 99"
 STATION = Station(tsi="+46 40 628 04 00", header_name="Region Skane test")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from drivers.at_link import T31Link
 from drivers.class1 import Class1Modem
 from drivers.class1_runner import CallRunner
 from drivers.modem import ModemUnavailable, Station
@@ -23,7 +24,6 @@ from drivers.quirks import (
     load_profile,
     match_profile,
 )
-from drivers.at_link import T31Link
 from drivers.t30.events import SendFrames
 from drivers.t30.frames import FCF, Frame
 from faxd.config import ConfigError, load_config

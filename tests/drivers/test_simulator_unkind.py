@@ -139,7 +139,7 @@ def test_xon_xoff_honoured_by_the_host_loses_nothing(buffered: SimulatedModem) -
     """AT+IFC=1,1 and a tty with IXON: the kernel stops the host at XOFF; the page is whole."""
     assert buffered.path is not None
     with ScriptedHost(buffered.path) as host:
-        fd = host.port._serial.fd  # noqa: SLF001  (the test plays a host whose tty honours XOFF)
+        fd = host.port._serial.fd
         attrs = termios.tcgetattr(fd)
         attrs[0] |= termios.IXON
         termios.tcsetattr(fd, termios.TCSANOW, attrs)

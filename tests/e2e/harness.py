@@ -52,8 +52,13 @@ GUARDED_MUNICIPALITY = first_of_kind(UnitKind.MUNICIPALITY, station_id=True)
 
 def admission_meta(**extra: str) -> dict[str, str]:
     """Inskrivningsinformation: a ward tells the municipality and outpatient care."""
-    return {"FaxdType": "inskrivningsinformation", "FaxdSender": WARD, "FaxdMunicipality": MUNICIPALITY,
-            "FaxdOutpatient": OUTPATIENT, "FaxdReference": "E2E-1"} | extra
+    return {
+        "FaxdType": "inskrivningsinformation",
+        "FaxdSender": WARD,
+        "FaxdMunicipality": MUNICIPALITY,
+        "FaxdOutpatient": OUTPATIENT,
+        "FaxdReference": "E2E-1",
+    } | extra
 
 
 def make_pdf(path: Path, pages: int, *, metadata: dict[str, str] | None = None, label: str = "Form") -> Path:
@@ -86,8 +91,13 @@ class Child:
     def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.proc = subprocess.Popen(
-            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, text=True, bufsize=1,
+            self.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            text=True,
+            bufsize=1,
         )
         self.lines: list[str] = []
         self._new = threading.Condition()
@@ -192,12 +202,26 @@ class = "{self.fax_class}"
 """
         )
 
-    def start_simulator(self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99",
-                        profiles: dict[str, dict[str, Any]] | None = None) -> Child:
+    def start_simulator(
+        self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99", profiles: dict[str, dict[str, Any]] | None = None
+    ) -> Child:
         """``profiles``: remote fax machine and faults per dialled number (digits)."""
         link = self.root / "tty-sim"
-        argv = [str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out", str(self.received),
-                "--speed", str(speed), "--csi", csi, "--class", self.fax_class]
+        argv = [
+            str(BIN / "faxctl"),
+            "modem",
+            "simulate",
+            "--link",
+            str(link),
+            "--out",
+            str(self.received),
+            "--speed",
+            str(speed),
+            "--csi",
+            csi,
+            "--class",
+            self.fax_class,
+        ]
         if profiles is not None:
             path = self.root / "profiles.json"
             path.write_text(json.dumps({"numbers": profiles}))
@@ -216,8 +240,13 @@ class = "{self.fax_class}"
         return self.daemon
 
     def faxctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "faxctl"), "--config", str(self.config), *args],
-                              capture_output=True, text=True, check=check, timeout=60)
+        return subprocess.run(
+            [str(BIN / "faxctl"), "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
     def send(self, pdf: Path, meta: dict[str, Any] | None = None) -> None:
         args = [str(pdf)]
@@ -250,4 +279,3 @@ def tiff_pages(path: Path) -> list[np.ndarray]:
     """Every page of a bilevel TIFF as a bool array, True = black."""
     with Image.open(io.BytesIO(path.read_bytes())) as image:
         return [np.asarray(frame.convert("1")) == 0 for frame in ImageSequence.Iterator(image)]
-

@@ -57,8 +57,10 @@ def test_dropped_pdfs_are_faxed_with_cover_sheet_and_confirmed(gateway: Gateway,
     sent_sets = [tiff_pages(a) for a in archives]
     received_sets = [tiff_pages(Path(c["dir"]) / "pages.tif") for c in calls]
     for received in received_sets:
-        assert any(len(s) == len(received) and all(np.array_equal(a, b) for a, b in zip(s, received, strict=True))
-                   for s in sent_sets)
+        assert any(
+            len(s) == len(received) and all(np.array_equal(a, b) for a, b in zip(s, received, strict=True))
+            for s in sent_sets
+        )
     # The document pages are the PDF's pages (below the header line), after a cover sheet.
     three_page = next(r for r in received_sets if len(r) == 3)
     own = list(render_pdf(first, resolution=Resolution.FINE))
@@ -139,8 +141,10 @@ def test_bad_input_is_quarantined_with_a_reason_and_the_daemon_keeps_going(gatew
     # .reason file's SHA-256 line tells which is which.
     texts = [p.read_text() for p in (gateway.spool / "quarantine").glob("*.reason")]
     assert len(texts) == 6
-    sha = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
-           for name in [*cases, "no-routing.pdf", "unknown.pdf"]}
+    sha = {
+        name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        for name in [*cases, "no-routing.pdf", "unknown.pdf"]
+    }
     reasons = {name: next(t for t in texts if f"SHA-256: {digest}" in t) for name, digest in sha.items()}
     for name, (_, words) in cases.items():
         assert any(w in reasons[name] for w in words.split("|")), reasons[name]

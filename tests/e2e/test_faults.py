@@ -63,17 +63,19 @@ def test_training_failure_at_high_rates_falls_back_and_ecm_mmr_is_used_when_offe
 ) -> None:
     """A remote that fails training above 9600 bit/s gets the fax at 9600; one offering ECM
     and T.6 gets MMR pages in ECM."""
-    gateway.start_simulator(profiles={
-        digits(MUNICIPALITY): {"ftt_above": 9600},
-        digits(OUTPATIENT): {"ecm": True, "t6": True},
-    })
+    gateway.start_simulator(
+        profiles={
+            digits(MUNICIPALITY): {"ftt_above": 9600},
+            digits(OUTPATIENT): {"ecm": True, "t6": True},
+        }
+    )
     daemon = gateway.start_daemon()
     gateway.send(make_pdf(tmp_path / "a.pdf", 2, metadata=admission_meta()))
     daemon.wait_for(r"event=job\.sent", count=2, timeout=120)
     log = {e["recipient"]: e for e in gateway.log()}
     assert log[MUNICIPALITY]["outcome"] == "confirmed" and log[MUNICIPALITY]["bit_rate"] == 9600
     assert log[OUTPATIENT]["outcome"] == "confirmed" and log[OUTPATIENT]["bit_rate"] == 14400
-    calls = {c["number"][-len(digits(OUTPATIENT)):]: c for c in gateway.calls()}
+    calls = {c["number"][-len(digits(OUTPATIENT)) :]: c for c in gateway.calls()}
     assert calls[digits(OUTPATIENT)]["ecm"] is True and calls[digits(OUTPATIENT)]["coding"] == "MMR"
     assert calls[digits(MUNICIPALITY)]["ecm"] is False
 

@@ -21,8 +21,7 @@ def drop_outside(tmp_path: Path, name: str, reference: str) -> Path:
     """A finished PDF and its sidecar written in a folder outside the spool."""
     outside = tmp_path / "outbox"
     outside.mkdir(exist_ok=True)
-    pdf = make_pdf(outside / name, 1, metadata=admission_meta(FaxdReference=reference), label=reference)
-    return pdf
+    return make_pdf(outside / name, 1, metadata=admission_meta(FaxdReference=reference), label=reference)
 
 
 @pytest.mark.parametrize("how", ["moved_in", "hard_link", "renamed_inside"])

@@ -4,8 +4,8 @@ intake and one runner, on a scripted modem unless a test brings its own."""
 from __future__ import annotations
 
 import io
-import shutil
 import itertools
+import shutil
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -47,7 +47,8 @@ class Site:
             '[paths]\nspool = "spool"\nstate = "state"\ndirectory = "directory.csv"\n'
             '[station]\ntsi = "+46 40 628 04 00"\nheader_name = "Test"\ncallback = "040-628 04 00"\n'
             f"[retry]\nmax_attempts = {max_attempts}\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
-            + audit_config(tmp_path) + f'[outage]\nwhen_not_declared = "{when_not_declared}"\n'
+            + audit_config(tmp_path)
+            + f'[outage]\nwhen_not_declared = "{when_not_declared}"\n'
             '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
         )
         self.config = load_config(config_file)
@@ -59,8 +60,13 @@ class Site:
         self.intake = Intake(self.config, self.store, self.folders, self.directory.current)
         self.modem = FakeModem(script=script)
         self.runner = ModemRunner(
-            modem_config=self.config.modems[0], open_modem=open_modem or (lambda: self.modem), config=self.config,
-            store=self.store, folders=self.folders, directory=self.directory.current, work=WorkSignal(),
+            modem_config=self.config.modems[0],
+            open_modem=open_modem or (lambda: self.modem),
+            config=self.config,
+            store=self.store,
+            folders=self.folders,
+            directory=self.directory.current,
+            work=WorkSignal(),
             stopping=threading.Event(),
         )
         assert self.runner.open()
@@ -95,5 +101,10 @@ class Site:
 
 
 def admission(site: Site, name: str = "a.pdf") -> list[str]:
-    return site.drop(name, FaxdType="inskrivningsinformation", FaxdSender=WARD,
-                     FaxdMunicipality="kommun-lund", FaxdOutpatient="vc-lund-norra")
+    return site.drop(
+        name,
+        FaxdType="inskrivningsinformation",
+        FaxdSender=WARD,
+        FaxdMunicipality="kommun-lund",
+        FaxdOutpatient="vc-lund-norra",
+    )

@@ -33,8 +33,7 @@ def site(tmp_path: Path) -> Site:
 
 
 def db(site: Site) -> sqlite3.Connection:
-    conn = sqlite3.connect(site.config.database, isolation_level=None)
-    return conn
+    return sqlite3.connect(site.config.database, isolation_level=None)
 
 
 def verified(site: Site, **kw: str) -> Verification:
@@ -78,19 +77,27 @@ def test_an_inserted_entry_is_named(site: Site) -> None:
     conn.execute("UPDATE audit SET seq = seq + 100000 WHERE seq >= 5")
     conn.execute("UPDATE audit SET seq = seq - 99999 WHERE seq > 100000")
     prev = conn.execute("SELECT sig FROM audit WHERE seq = 4").fetchone()[0]
-    conn.execute("INSERT INTO audit VALUES (5, '2026-01-01T00:00:00.000+00:00', 'page.confirmed', NULL, 'FX-1',"
-                 " '{}', ?, ?)", (prev, "ab" * 64))
+    conn.execute(
+        "INSERT INTO audit VALUES (5, '2026-01-01T00:00:00.000+00:00', 'page.confirmed', NULL, 'FX-1', '{}', ?, ?)",
+        (prev, "ab" * 64),
+    )
     assert first(verified(site)) == (Break.INSERTED, 5)
 
 
 def test_reordered_entries_are_named(site: Site) -> None:
     """Two entries swapped in place are reported as moved at the first of them."""
     conn = db(site)
-    rows = {r[0]: r[1:] for r in conn.execute("SELECT seq, at, event, document_id, job_id, data, prev, sig"
-                                               " FROM audit WHERE seq IN (6, 7)")}
+    rows = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            "SELECT seq, at, event, document_id, job_id, data, prev, sig FROM audit WHERE seq IN (6, 7)"
+        )
+    }
     for seq, other in ((6, 7), (7, 6)):
-        conn.execute("UPDATE audit SET at=?, event=?, document_id=?, job_id=?, data=?, prev=?, sig=? WHERE seq=?",
-                     (*rows[other], seq))
+        conn.execute(
+            "UPDATE audit SET at=?, event=?, document_id=?, job_id=?, data=?, prev=?, sig=? WHERE seq=?",
+            (*rows[other], seq),
+        )
     kind, seq = first(verified(site))
     assert (kind, seq) == (Break.REORDERED, 6)
 
@@ -99,8 +106,10 @@ def test_a_replayed_entry_is_named(site: Site) -> None:
     """A copy of an earlier entry added at the end is reported as a replay."""
     conn = db(site)
     end = last_seq(site)
-    conn.execute("INSERT INTO audit SELECT ?, at, event, document_id, job_id, data, prev, sig FROM audit"
-                 " WHERE seq = 3", (end + 1,))
+    conn.execute(
+        "INSERT INTO audit SELECT ?, at, event, document_id, job_id, data, prev, sig FROM audit WHERE seq = 3",
+        (end + 1,),
+    )
     result = verified(site)
     assert first(result) == (Break.REPLAYED, end + 1)
     assert "copy of entry 3" in result.breaks[0].detail
@@ -200,8 +209,13 @@ def test_the_database_and_head_file_rolled_back_together_are_caught_by_journal_c
         admission(site, "later.pdf")
         site.run_all()
     journal = tmp_path / "journal.txt"
-    journal.write_text("".join(f"{e['event']} seq={e['seq']} signature={e['signature']}\n"
-                               for e in logs if e["event"] == "audit.checkpoint"))
+    journal.write_text(
+        "".join(
+            f"{e['event']} seq={e['seq']} signature={e['signature']}\n"
+            for e in logs
+            if e["event"] == "audit.checkpoint"
+        )
+    )
     site.store.close()
     gc.collect()  # connections a test left open close now, not after the copy below
     for suffix in ("-wal", "-shm"):
@@ -258,10 +272,9 @@ def test_keys_and_head_inside_the_state_folder_are_refused(tmp_path: Path) -> No
     from faxd.config import ConfigError, load_config
 
     site = Site(tmp_path)
-    text = site.config.source.read_text().replace(f'{tmp_path}/keys/audit-signing.key',
-                                                   f'{tmp_path}/state/audit-signing.key')
+    text = site.config.source.read_text().replace(
+        f"{tmp_path}/keys/audit-signing.key", f"{tmp_path}/state/audit-signing.key"
+    )
     site.config.source.write_text(text)
     with pytest.raises(ConfigError, match="outside the state folder"):
         load_config(site.config.source)
-
-

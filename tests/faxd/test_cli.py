@@ -65,8 +65,12 @@ def test_directory_check_lists_problems_with_line_numbers(tmp_path: Path, capsys
 def test_send_renames_into_incoming_with_sidecar_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """faxctl send leaves exactly the PDF and its sidecar in incoming/, no temporary files."""
     config = tmp_path / "faxd.toml"
-    config.write_text((ROOT / "examples" / "faxd.toml").read_text().replace("../var/", f"{tmp_path}/var/")
-                      .replace('"directory.csv"', f'"{ROOT}/examples/directory.csv"'))
+    config.write_text(
+        (ROOT / "examples" / "faxd.toml")
+        .read_text()
+        .replace("../var/", f"{tmp_path}/var/")
+        .replace('"directory.csv"', f'"{ROOT}/examples/directory.csv"')
+    )
     folders = SpoolFolders(tmp_path / "var" / "spool")
     folders.create()
     meta = tmp_path / "m.json"
@@ -85,8 +89,15 @@ def test_render_and_preview_write_fax_pages(tmp_path: Path, capsys: pytest.Captu
     assert code == 0
     with Image.open(tif) as image:
         assert image.size[0] == 1728 and image.n_frames == 2
-    code, out = run(capsys, "--config", EXAMPLE, "preview", str(FORMS / "04-kartlaggning-bakgrund.pdf"),
-                    "-o", str(tmp_path / "p.png"))
+    code, out = run(
+        capsys,
+        "--config",
+        EXAMPLE,
+        "preview",
+        str(FORMS / "04-kartlaggning-bakgrund.pdf"),
+        "-o",
+        str(tmp_path / "p.png"),
+    )
     assert code == 0 and "3 pages (cover sheet included)" in out
     assert len(list(tmp_path.glob("p-*.png"))) == 3
 
@@ -101,14 +112,26 @@ def test_a_bad_config_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureF
 
 def _config_with(tmp_path: Path, directory: str, extra: str = "") -> Path:
     config = tmp_path / "faxd.toml"
-    config.write_text((ROOT / "examples" / "faxd.toml").read_text().replace("../var/", f"{tmp_path}/var/")
-                      .replace('"directory.csv"', f'"{directory}"') + extra)
+    config.write_text(
+        (ROOT / "examples" / "faxd.toml")
+        .read_text()
+        .replace("../var/", f"{tmp_path}/var/")
+        .replace('"directory.csv"', f'"{directory}"')
+        + extra
+    )
     return config
 
 
 COMMANDS = (
-    ("status",), ("status", "--json"), ("log",), ("log", "--json"), ("log", "--verify"), ("directory", "show"),
-    ("directory", "show", "kommun-lund"), ("route", str(FORMS / "08-sip.pdf")), ("send", str(FORMS / "08-sip.pdf")),
+    ("status",),
+    ("status", "--json"),
+    ("log",),
+    ("log", "--json"),
+    ("log", "--verify"),
+    ("directory", "show"),
+    ("directory", "show", "kommun-lund"),
+    ("route", str(FORMS / "08-sip.pdf")),
+    ("send", str(FORMS / "08-sip.pdf")),
     ("preview", str(FORMS / "08-sip.pdf"), "-o", "/nonexistent/p.pdf"),
 )
 

@@ -88,8 +88,11 @@ def test_dialing_rule_and_priorities_are_read(tmp_path: Path) -> None:
     """A PBX prefix with a pause, and a per-type priority override."""
     from routing.message_types import MessageType
 
-    config = load_config(write(tmp_path, GOOD + '[dialing]\noutside_line_prefix = "0"\npause_after_prefix = ","\n'
-                               "[priorities]\nsip = 5\n"))
+    config = load_config(
+        write(
+            tmp_path, GOOD + '[dialing]\noutside_line_prefix = "0"\npause_after_prefix = ","\n[priorities]\nsip = 5\n'
+        )
+    )
     assert config.dial_rule.outside_line_prefix == "0" and config.dial_rule.pause_after_prefix == ","
     assert config.priorities == {MessageType.SIP: 5}
 

@@ -38,15 +38,24 @@ CASES: dict[str, tuple[dict[str, Any], str, str, str]] = {
 #: ECM is Class 1's here: the simulated Class 2 firmware offers none (class2_line.py).
 CLASS1_ONLY = {"ecm-lost-frames"}
 CLASSES = ("1", "2", "2.0", "2.1")
-MATRIX = [(fault, fax_class) for fax_class in CLASSES for fault in CASES if fax_class == "1" or fault not in CLASS1_ONLY]
+MATRIX = [
+    (fault, fax_class) for fax_class in CLASSES for fault in CASES if fax_class == "1" or fault not in CLASS1_ONLY
+]
 
 
 def open_modem(path: str, fax_class: str) -> FaxModem:
     station = Station(tsi="+46 40 628 04 00", header_name="Test")
     if fax_class == "1":
         return Class1Modem(path, station=station, name="sim0", command_timeout=2.0, max_page_resends=1)
-    return Class2Modem(path, fax_class=fax_class, station=station, name="sim0", command_timeout=2.0,
-                       max_page_resends=1, phase_timeout=5.0)
+    return Class2Modem(
+        path,
+        fax_class=fax_class,
+        station=station,
+        name="sim0",
+        command_timeout=2.0,
+        max_page_resends=1,
+        phase_timeout=5.0,
+    )
 
 
 def _simulator_options(fault: str, fax_class: str) -> dict[str, Any]:

@@ -23,8 +23,9 @@ def ctl(site: Site, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int
     return code, captured.out, captured.err
 
 
-def test_held_without_an_outage_then_sent_once_one_is_declared(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_held_without_an_outage_then_sent_once_one_is_declared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Policy hold: the document is kept, nothing is dialled, status shows it and an alarm is
     logged; declaring the outage releases it and it is sent; the log stays intact."""
     site = Site(tmp_path, when_not_declared="hold")
@@ -53,8 +54,9 @@ def test_refuse_quarantines_with_the_reason(tmp_path: Path) -> None:
     assert "no outage is declared" in row["reason"]
 
 
-def test_outage_commands_record_who_and_when_and_refuse_nonsense(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_outage_commands_record_who_and_when_and_refuse_nonsense(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """start/end/status/list: one line for each refusal, the user and both times recorded."""
     site = Site(tmp_path)
     code, _, err = ctl(site, capsys, "outage", "end")
@@ -86,8 +88,15 @@ def test_reconcile_a_real_log_in_every_format(tmp_path: Path, capsys: pytest.Cap
     site = Site(tmp_path, script=[CallResult(Outcome.NOT_A_FAX, "a voice answered")], max_attempts=1)
     assert ctl(site, capsys, "outage", "start", "--reason", "Mina planer nere", "--at", "2026-01-01T08:00")[0] == 0
     admission(site, "a.pdf")
-    site.drop("b.pdf", FaxdType="andrad-utskrivning", FaxdSender=WARD, FaxdMunicipality="kommun-lund",
-              FaxdOutpatient="vc-lund-norra", FaxdEventDate="2999-12-31", FaxdReference="UTSK-7")
+    site.drop(
+        "b.pdf",
+        FaxdType="andrad-utskrivning",
+        FaxdSender=WARD,
+        FaxdMunicipality="kommun-lund",
+        FaxdOutpatient="vc-lund-norra",
+        FaxdEventDate="2999-12-31",
+        FaxdReference="UTSK-7",
+    )
     site.run_all()
     code, out, err = ctl(site, capsys, "reconcile")
     assert code == 1 and "still in force" in err

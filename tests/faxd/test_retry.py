@@ -14,12 +14,15 @@ from faxd.retry import decide
 from faxd.store import JobState
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-POLICY = RetryConfig(max_attempts=3, delay_seconds=120, busy_delay_seconds=60, no_answer_delay_seconds=300,
-                     deadline_hours=1)
+POLICY = RetryConfig(
+    max_attempts=3, delay_seconds=120, busy_delay_seconds=60, no_answer_delay_seconds=300, deadline_hours=1
+)
 
 
-@pytest.mark.parametrize(("outcome", "wait"), [(Outcome.BUSY, 60), (Outcome.NO_ANSWER, 300),
-                                                (Outcome.NO_CARRIER, 120), (Outcome.TRAINING_FAILED, 120)])
+@pytest.mark.parametrize(
+    ("outcome", "wait"),
+    [(Outcome.BUSY, 60), (Outcome.NO_ANSWER, 300), (Outcome.NO_CARRIER, 120), (Outcome.TRAINING_FAILED, 120)],
+)
 def test_retryable_outcomes_wait_their_own_delay(outcome: Outcome, wait: int) -> None:
     """Busy is tried again sooner than no answer; line trouble after the general delay."""
     decision = decide(outcome, 1, POLICY, NOW, NOW)

@@ -33,7 +33,9 @@ def test_a_unit_removed_from_the_directory_stops_its_job_without_a_call(tmp_path
     site = Site(tmp_path)
     admission(site)
     lines = site.directory_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    site.directory_file.write_text("".join(l for l in lines if not l.startswith("vc-lund-norra,")), encoding="utf-8")
+    site.directory_file.write_text(
+        "".join(line for line in lines if not line.startswith("vc-lund-norra,")), encoding="utf-8"
+    )
     site.directory.reload()
     site.run_all()
     jobs = {j["recipient"]: j for j in site.store.jobs()}
@@ -55,10 +57,13 @@ def test_an_emergency_sheet_goes_before_routine_messages(tmp_path: Path) -> None
 
 def test_busy_is_retried_and_station_mismatch_is_not(tmp_path: Path) -> None:
     """Busy comes back to the queue and then succeeds; a station mismatch fails at once."""
-    site = Site(tmp_path, script=[
-        CallResult(Outcome.BUSY, "the line was busy"),
-        CallResult(Outcome.STATION_MISMATCH, "the remote identifies as +46 8 465 004 99", "+46 8 465 004 99"),
-    ])
+    site = Site(
+        tmp_path,
+        script=[
+            CallResult(Outcome.BUSY, "the line was busy"),
+            CallResult(Outcome.STATION_MISMATCH, "the remote identifies as +46 8 465 004 99", "+46 8 465 004 99"),
+        ],
+    )
     admission(site)
     site.run_all()
     log = site.store.confirmation_log()

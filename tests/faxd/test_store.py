@@ -12,9 +12,16 @@ from tests.faxd.keys import signing_chain
 
 def add_document(store: Store, recipients: tuple[str, ...] = ("kommun-malmo", "vc-lund")) -> list[str]:
     return store.add_routed_document(
-        document_id="D1", sha256="ab" * 32, original_name="form.pdf", path=Path("/x/D1.pdf"),
-        message_type="inskrivningsinformation", sender="sus-lund-avd-12", reference="R1", event_date=None,
-        pages=2, directory_version="v1",
+        document_id="D1",
+        sha256="ab" * 32,
+        original_name="form.pdf",
+        path=Path("/x/D1.pdf"),
+        message_type="inskrivningsinformation",
+        sender="sus-lund-avd-12",
+        reference="R1",
+        event_date=None,
+        pages=2,
+        directory_version="v1",
         jobs=[NewJob(r, r.title(), f"040628041{i}", "municipality", "rule", 50) for i, r in enumerate(recipients)],
     )
 
@@ -52,8 +59,9 @@ def test_document_is_done_only_when_every_job_is_confirmed(tmp_path: Path) -> No
         job = store.claim_next_job("m1", now_utc())
         assert job is not None
         attempt = store.start_attempt(job, "m1", job.number, 3, now_utc())
-        store.finish_attempt(attempt, job, AttemptEnd(state.value, "r", "+46", 3, 3, 14400),
-                             job_state=state, next_attempt=None)
+        store.finish_attempt(
+            attempt, job, AttemptEnd(state.value, "r", "+46", 3, 3, 14400), job_state=state, next_attempt=None
+        )
     assert store.document_finished("D1") is DocumentState.FOLLOW_UP
 
 
@@ -65,8 +73,9 @@ def test_retry_waits_until_its_time(tmp_path: Path) -> None:
     assert job is not None
     attempt = store.start_attempt(job, "m1", job.number, 3, now_utc())
     later = now_utc() + timedelta(minutes=2)
-    store.finish_attempt(attempt, job, AttemptEnd("busy", "busy", None, 0, 0, None),
-                         job_state=JobState.QUEUED, next_attempt=later)
+    store.finish_attempt(
+        attempt, job, AttemptEnd("busy", "busy", None, 0, 0, None), job_state=JobState.QUEUED, next_attempt=later
+    )
     assert store.claim_next_job("m1", now_utc()) is None
     assert store.claim_next_job("m1", later + timedelta(seconds=1)) is not None
 
@@ -98,10 +107,18 @@ def test_claimed_job_carries_each_column_in_its_field(tmp_path: Path) -> None:
     (job_id,) = add_document(store, ("vc-lund",))
     job = store.claim_next_job("m1", now_utc())
     assert job is not None
-    assert (job.id, job.document_id, job.document_path, job.document_sha256) == (job_id, "D1", Path("/x/D1.pdf"),
-                                                                                  "ab" * 32)
+    assert (job.id, job.document_id, job.document_path, job.document_sha256) == (
+        job_id,
+        "D1",
+        Path("/x/D1.pdf"),
+        "ab" * 32,
+    )
     assert (job.message_type, job.sender, job.recipient, job.recipient_name) == (
-        "inskrivningsinformation", "sus-lund-avd-12", "vc-lund", "Vc-Lund")
+        "inskrivningsinformation",
+        "sus-lund-avd-12",
+        "vc-lund",
+        "Vc-Lund",
+    )
     assert (job.number, job.priority, job.attempts, job.directory_version) == ("0406280410", 50, 0, "v1")
     assert (job.document_pages, job.pages_done) == (2, 0)
 
@@ -112,16 +129,29 @@ def test_one_call_per_number_across_modems(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
     for document_id in ("D1", "D2"):
         store.add_routed_document(
-            document_id=document_id, sha256=document_id * 32, original_name="f.pdf", path=Path(f"/x/{document_id}"),
-            message_type="akutblad", sender="s", reference=None, event_date=None, pages=1, directory_version="v1",
+            document_id=document_id,
+            sha256=document_id * 32,
+            original_name="f.pdf",
+            path=Path(f"/x/{document_id}"),
+            message_type="akutblad",
+            sender="s",
+            reference=None,
+            event_date=None,
+            pages=1,
+            directory_version="v1",
             jobs=[NewJob("avd-1", "Avd 1", "0406280420", "ward", "rule", 10)],
         )
     first = store.claim_next_job("sim0", now_utc())
     assert first is not None
     assert store.claim_next_job("sim1", now_utc()) is None
     attempt = store.start_attempt(first, "sim0", first.number, 1, now_utc())
-    store.finish_attempt(attempt, first, AttemptEnd("confirmed", "ok", None, 1, 1, 14400),
-                         job_state=JobState.CONFIRMED, next_attempt=None)
+    store.finish_attempt(
+        attempt,
+        first,
+        AttemptEnd("confirmed", "ok", None, 1, 1, 14400),
+        job_state=JobState.CONFIRMED,
+        next_attempt=None,
+    )
     second = store.claim_next_job("sim1", now_utc())
     assert second is not None and second.id != first.id
 

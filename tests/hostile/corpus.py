@@ -79,7 +79,7 @@ def _pdf_cases() -> list[Case]:
         info=pb.routing_info(),
     )
     nested = b"[" * 50_000 + b"]" * 50_000
-    cases = [
+    return [
         Case("empty.pdf", _file("empty.pdf", b""), "quarantined", "empty"),
         Case("text.pdf", _file("text.pdf", b"just some text\n" * 10), "quarantined", "not a PDF"),
         Case("png.pdf", _file("png.pdf", b"\x89PNG\r\n\x1a\n" + bytes(200)), "quarantined", "not a PDF"),
@@ -326,7 +326,6 @@ def _pdf_cases() -> list[Case]:
         ),
         Case("good.pdf", _file("good.pdf", GOOD_PDF), "routed"),
     ]
-    return cases
 
 
 def _encrypted(password: str, algorithm: str = "RC4-128") -> bytes:

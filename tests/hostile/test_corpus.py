@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from faxd.audit.wiring import signing_chain
 from faxd.config import load_config
 from faxd.daemon import DirectoryHolder
 from faxd.intake import Intake, IntakeResult
-from faxd.audit.wiring import signing_chain
 from faxd.store import Store
-from tests.faxd.keys import audit_config, ensure_keys
-from spool.queue import REASON_MAX
 from spool.folders import SpoolFolders
+from spool.queue import REASON_MAX
 from spool.watcher import scan
+from tests.faxd.keys import audit_config, ensure_keys
 from tests.hostile.corpus import NAME, PNR, SNR, Case, all_cases
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from faxd.audit.wiring import signing_chain
 from faxd.config import load_config
 from faxd.daemon import DirectoryHolder
 from faxd.intake import Intake
-from faxd.audit.wiring import signing_chain
 from faxd.store import Store
-from tests.faxd.keys import audit_config, ensure_keys
-from spool.queue import REASON_MAX, claim
-from spool.inspection import DocumentFacts, DocumentRejected, inspect
 from spool.folders import SpoolFolders
+from spool.inspection import DocumentFacts, DocumentRejected, inspect
 from spool.inspector import Inspector
+from spool.queue import REASON_MAX, claim
+from tests.faxd.keys import audit_config, ensure_keys
 from tests.hostile import pdfbytes as pb
 from tests.hostile.corpus import GOOD_PDF
 

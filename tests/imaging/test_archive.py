@@ -132,8 +132,13 @@ print(count, black > 0, before, after)
 def test_a_long_document_goes_through_in_bounded_memory(tmp_path: Path) -> None:
     """100 rendered pages are archived and read back with peak RSS growing by a few pages' worth."""
     result = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], capture_output=True, text=True, check=True,
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=240,
+        [sys.executable, "-c", MEMORY_PROBE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=240,
     )
     count, black, before_mb, after_mb = result.stdout.split()
     assert (count, black) == ("100", "True")

@@ -152,7 +152,7 @@ def test_characters_outside_the_standard_fonts_are_folded() -> None:
 
 
 def test_template_refuses_positional_placeholders() -> None:
-    """"{}" has no name to fill it with; it is refused when the template is made, not at send time."""
+    """ "{}" has no name to fill it with; it is refused when the template is made, not at send time."""
     with pytest.raises(ValueError, match="unknown fields"):
         CoverTemplate(footer="Sida {}")
 
@@ -179,8 +179,16 @@ def test_continuation_cover_says_which_pages_follow() -> None:
 
     from imaging import CoverInfo, cover_sheet_pdf
 
-    info = CoverInfo(sender_name="A", sender_callback="040-628 04 00", recipient_name="B",
-                     recipient_fax="040-628 04 10", message_type="SIP", pages_total=6, job_reference="FX-1",
-                     sent_at=datetime(2026, 11, 26, 10, 0), continuation_of_pages=2)
+    info = CoverInfo(
+        sender_name="A",
+        sender_callback="040-628 04 00",
+        recipient_name="B",
+        recipient_fax="040-628 04 10",
+        message_type="SIP",
+        pages_total=6,
+        job_reference="FX-1",
+        sent_at=datetime(2026, 11, 26, 10, 0),
+        continuation_of_pages=2,
+    )
     text = PdfReader(io.BytesIO(cover_sheet_pdf(info))).pages[0].extract_text()
     assert "Fortsättning" in text and "Sidorna 1–3" in text and "4–6" in text

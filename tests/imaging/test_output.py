@@ -25,9 +25,14 @@ def pages(count: int, resolution: Resolution = Resolution.FINE) -> list[FaxPage]
     return made
 
 
-@pytest.mark.parametrize(("coding", "compression", "options"), [
-    ("mh", "group3", 0), ("mr", "group3", 1), (Coding.MMR, "group4", None),
-])
+@pytest.mark.parametrize(
+    ("coding", "compression", "options"),
+    [
+        ("mh", "group3", 0),
+        ("mr", "group3", 1),
+        (Coding.MMR, "group4", None),
+    ],
+)
 @pytest.mark.parametrize("resolution", list(Resolution))
 def test_tiff_round_trips_pages_coding_and_resolution(
     tmp_path: Path, coding: Coding | str, compression: str, options: int | None, resolution: Resolution

@@ -48,12 +48,21 @@ def only(path: Path, resolution: Resolution = Resolution.FINE) -> npt.NDArray[np
     return page.pixels
 
 
-def area_mm(pixels: npt.NDArray[np.bool_], left: float, top: float, width: float, height: float,
-            resolution: Resolution = Resolution.FINE, inset: int = 3) -> npt.NDArray[np.bool_]:
+def area_mm(
+    pixels: npt.NDArray[np.bool_],
+    left: float,
+    top: float,
+    width: float,
+    height: float,
+    resolution: Resolution = Resolution.FINE,
+    inset: int = 3,
+) -> npt.NDArray[np.bool_]:
     """The pixels of a rectangle given in mm from the top-left of an A4 page, ``inset`` px inside."""
     x, y = 204 / 25.4, resolution.value / 25.4
-    return pixels[round(top * y) + inset : round((top + height) * y) - inset,
-                  round(A4_OFFSET + left * x) + inset : round(A4_OFFSET + (left + width) * x) - inset]
+    return pixels[
+        round(top * y) + inset : round((top + height) * y) - inset,
+        round(A4_OFFSET + left * x) + inset : round(A4_OFFSET + (left + width) * x) - inset,
+    ]
 
 
 def mixed(region: npt.NDArray[np.bool_]) -> bool:
@@ -79,6 +88,7 @@ def test_photo_is_screened_and_text_is_not(tmp_path: Path, resolution: Resolutio
 
 def test_screen_stays_inside_the_image(tmp_path: Path) -> None:
     """No dot falls outside the image's box (within a pixel of rounding)."""
+
     def draw(canvas: Canvas, width: float, height: float) -> None:
         canvas.drawImage(grey_image(128), 20 * mm, 200 * mm, 80 * mm, 40 * mm)
 

@@ -55,9 +55,7 @@ def build_peer() -> Path:
     Skips the calling test, with the Debian packages to install, when the build
     dependencies are absent; fails it when they are present but the build breaks.
     """
-    fresh = PEER_BIN.exists() and all(
-        PEER_BIN.stat().st_mtime >= src.stat().st_mtime for src in PEER_SOURCES
-    )
+    fresh = PEER_BIN.exists() and all(PEER_BIN.stat().st_mtime >= src.stat().st_mtime for src in PEER_SOURCES)
     if fresh:
         return PEER_BIN
     missing = _have_build_deps()
@@ -66,9 +64,7 @@ def build_peer() -> Path:
     # pytest-xdist workers may race to build: serialise on a lock file.
     with open(PEER_DIR / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = subprocess.run(
-            ["make", "-C", str(PEER_DIR)], capture_output=True, text=True, check=False
-        )
+        result = subprocess.run(["make", "-C", str(PEER_DIR)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         pytest.fail(f"building the SpanDSP peer failed:\n{result.stdout}\n{result.stderr}")
     return PEER_BIN
@@ -91,8 +87,12 @@ class SpandspPeer:
         binary = build_peer()
         argv = [str(binary), "--link", str(self.link), "--out", str(self.out), *self.args]
         self.proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            text=True, bufsize=1,
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
         )
         assert self.proc.stdout is not None and self.proc.stderr is not None
         self._reader = threading.Thread(target=self._read_log, daemon=True)

@@ -116,29 +116,45 @@ def two_page_fax(tmp_path: Path) -> list[Path]:
         pytest.skip("efax/efix not installed: apt-get install -y efax")
     pages = []
     for number, text in enumerate(
-        ["Page one of the faxd SpanDSP interop test\nHello from efax\n",
-         "Page two of the faxd SpanDSP interop test\n\n\nGoodbye\n"], start=1):
+        [
+            "Page one of the faxd SpanDSP interop test\nHello from efax\n",
+            "Page two of the faxd SpanDSP interop test\n\n\nGoodbye\n",
+        ],
+        start=1,
+    ):
         source = tmp_path / f"page{number}.txt"
         source.write_text(text)
         target = tmp_path / f"page{number}.tif"
         with open(target, "wb") as out:
-            subprocess.run(["efix", "-i", "text", "-o", "tiffg3", str(source)],
-                           stdout=out, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                ["efix", "-i", "text", "-o", "tiffg3", str(source)], stdout=out, stderr=subprocess.DEVNULL, check=True
+            )
         pages.append(target)
     return pages
 
 
-def test_efax_sends_two_pages_through_spandsp(
-    tmp_path: Path, peer_binary: Path, two_page_fax: list[Path]
-) -> None:
+def test_efax_sends_two_pages_through_spandsp(tmp_path: Path, peer_binary: Path, two_page_fax: list[Path]) -> None:
     """efax in Class 1 mode faxes two pages to the peer, and both arrive intact."""
-    peer = SpandspPeer(link=tmp_path / "ttyFAX", out=tmp_path / "calls",
-                       args=["--csi", CSI, "--speed", EFAX_SPEED])
+    peer = SpandspPeer(link=tmp_path / "ttyFAX", out=tmp_path / "calls", args=["--csi", CSI, "--speed", EFAX_SPEED])
     with peer:
         efax = subprocess.run(
-            ["efax", "-d", str(peer.link), "-o1", "-l", TSI, "-v", "ewinchart",
-             "-t", "5550100", *map(str, two_page_fax)],
-            capture_output=True, text=True, timeout=180, check=False,
+            [
+                "efax",
+                "-d",
+                str(peer.link),
+                "-o1",
+                "-l",
+                TSI,
+                "-v",
+                "ewinchart",
+                "-t",
+                "5550100",
+                *map(str, two_page_fax),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
         )
         transcript = efax.stderr
         assert efax.returncode == 0, f"efax failed:\n{transcript}\n--- peer ---\n{peer.log()}"

@@ -68,8 +68,9 @@ def test_drill_without_table_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_the_test_page_says_it_is_a_test() -> None:
     """The page is a one-page PDF that says PROVFAX / TEST FAX and nothing about a patient."""
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(drill_page("Testgateway", datetime(2026, 12, 2, 3, 0, tzinfo=UTC))))
     assert len(reader.pages) == 1

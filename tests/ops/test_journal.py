@@ -75,5 +75,5 @@ def test_message_ids_are_unique_and_128_bit() -> None:
 def test_readme_lists_every_message_id() -> None:
     """The README's MESSAGE_ID table is the code's table, row for row."""
     text = (ROOT / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `([a-z_]+\.[a-z_.]+)` \| `([0-9a-f]{32})` \|", text, re.M))
+    rows = dict(re.findall(r"^\| `([a-z_]+\.[a-z_.]+)` \| `([0-9a-f]{32})` \|", text, re.MULTILINE))
     assert rows == MESSAGE_IDS

@@ -148,7 +148,7 @@ def ietf_mibs() -> Path | None:
     """Where the IETF base modules (SNMPv2-SMI, -TC, -CONF) are; Debian ships them only in
     non-free snmp-mibs-downloader, so FAXD_IETF_MIBS may point at a copy."""
     for folder in (os.environ.get("FAXD_IETF_MIBS"), "/usr/share/snmp/mibs/ietf", "/usr/share/mibs/ietf"):
-        if folder and Path(folder, "SNMPv2-SMI").exists() or folder and Path(folder, "SNMPv2-SMI.txt").exists():
+        if (folder and Path(folder, "SNMPv2-SMI").exists()) or (folder and Path(folder, "SNMPv2-SMI.txt").exists()):
             return Path(folder)
     return None
 

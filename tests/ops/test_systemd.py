@@ -56,10 +56,10 @@ def test_unit_exposure_is_below_two(tmp_path: Path) -> None:
 def test_sysusers_and_tmpfiles_are_well_formed() -> None:
     """sysusers.d creates the faxd user with dialout; tmpfiles.d makes spool and state its own."""
     sysusers = (ROOT / "systemd" / "faxd.sysusers").read_text()
-    assert re.search(r"^u faxd - ", sysusers, re.M) and re.search(r"^m faxd dialout$", sysusers, re.M)
+    assert re.search(r"^u faxd - ", sysusers, re.MULTILINE) and re.search(r"^m faxd dialout$", sysusers, re.MULTILINE)
     tmpfiles = (ROOT / "systemd" / "faxd.tmpfiles").read_text()
     for path in ("/var/spool/faxd", "/var/lib/faxd"):
-        assert re.search(rf"^d {re.escape(path)}\s+0\d+ faxd faxd", tmpfiles, re.M)
+        assert re.search(rf"^d {re.escape(path)}\s+0\d+ faxd faxd", tmpfiles, re.MULTILINE)
     unit = UNIT.read_text()
     assert "ReadWritePaths=/var/spool/faxd /var/lib/faxd" in unit and "User=faxd" in unit
 
@@ -78,8 +78,8 @@ def test_sysusers_then_tmpfiles_make_the_user_and_folders(tmp_path: Path) -> Non
     )
     assert users.returncode == 0, users.stderr
     passwd = (tmp_path / "etc" / "passwd").read_text()
-    uid = int(re.search(r"^faxd:x:(\d+):", passwd, re.M).group(1))  # type: ignore[union-attr]
-    assert re.search(r"^dialout:x:20:faxd$", (tmp_path / "etc" / "group").read_text(), re.M)
+    uid = int(re.search(r"^faxd:x:(\d+):", passwd, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    assert re.search(r"^dialout:x:20:faxd$", (tmp_path / "etc" / "group").read_text(), re.MULTILINE)
     dirs = subprocess.run(
         ["systemd-tmpfiles", "--create", f"--root={tmp_path}", str(ROOT / "systemd" / "faxd.tmpfiles")],
         capture_output=True,
@@ -103,7 +103,7 @@ class NotifySocket:
 
     def wait_for(self, pattern: str, timeout: float = 60.0) -> str:
         """Block until a datagram matching ``pattern`` arrives (each datagram is kept)."""
-        regex = re.compile(pattern, re.M)
+        regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
         for message in self.received:
             if regex.search(message):
@@ -147,7 +147,7 @@ def test_daemon_notifies_ready_status_watchdog_reload_and_stopping(tmp_path: Pat
         )
         gateway.children.append(daemon)
         ready = notify_socket.wait_for(r"^READY=1$")
-        assert re.search(r"^STATUS=(ready|degraded): 1/1 modems up", ready, re.M), ready
+        assert re.search(r"^STATUS=(ready|degraded): 1/1 modems up", ready, re.MULTILINE), ready
         daemon.wait_for(r"service\.ready")
         notify_socket.wait_for(r"^WATCHDOG=1$")
         notify_socket.wait_for(r"^STATUS=ready: 1/1 modems up, 0 queued")

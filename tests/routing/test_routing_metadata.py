@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from routing.metadata import DocumentMeta
 from routing.errors import MetadataError, RoutingError
+from routing.metadata import DocumentMeta
 
 
 def test_all_fields_are_read_into_canonical_form() -> None:

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.directory import Directory
-from routing.metadata import DocumentMeta
 from routing.errors import RouteRefused, RoutingError
 from routing.message_types import KartlaggningPart, MessageType
+from routing.metadata import DocumentMeta
 from routing.routine import DEFAULT_PRIORITIES, Role
 from routing.rules import Route, route
 from tests.routing.routing_testdata import example_directory, small_directory

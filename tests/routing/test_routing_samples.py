@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from routing.metadata import FIELD_KEYS, DocumentMeta
 from routing.errors import RouteRefused
 from routing.message_types import KartlaggningPart, MessageType, detect_type
+from routing.metadata import FIELD_KEYS, DocumentMeta
 from routing.rules import route
 from tests.routing.routing_testdata import FORMS, example_directory
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from spool.queue import claim, is_candidate, quarantine
 from spool.folders import SpoolFolders
+from spool.queue import claim, is_candidate, quarantine
 
 
 def folders(tmp_path: Path) -> SpoolFolders:
@@ -55,5 +55,7 @@ def test_quarantine_keeps_bytes_and_writes_reason(tmp_path: Path) -> None:
     assert target.read_bytes() == b"junk"
     reason = target.with_name(target.name + ".reason").read_text()
     assert "Reason: the file is not a PDF" in reason and "Document: file-" in reason
-    assert "Document: b.pdf" not in reason and target.name == f"{claimed.document_id}.pdf"  # the name may be a patient's
+    assert (
+        "Document: b.pdf" not in reason and target.name == f"{claimed.document_id}.pdf"
+    )  # the name may be a patient's
     assert list(f.work.iterdir()) == []

@@ -21,9 +21,7 @@ WIDTH = 1728
 
 def needs(tool: str) -> pytest.MarkDecorator:
     """Skip unless the libtiff tool is installed (scripts/setup.sh installs libtiff-tools)."""
-    return pytest.mark.skipif(
-        shutil.which(tool) is None, reason=f"{tool} not found: apt-get install libtiff-tools"
-    )
+    return pytest.mark.skipif(shutil.which(tool) is None, reason=f"{tool} not found: apt-get install libtiff-tools")
 
 
 def patterns(width: int = WIDTH) -> dict[str, Bitmap]:
@@ -71,18 +69,14 @@ def text_form_page(height: int = 2290) -> Bitmap:
         draw.rectangle((100, top, WIDTH - 100, top + 70), outline=0, width=3)
         draw.text((120, top + 18), f"Field {row}: Patient / MRN 00{row}4417", font=font, fill=0)
     for row in range((height - 600) // 32):
-        draw.text(
-            (100, 600 + row * 32), "Referral: 0123456789 lorem ipsum dolor", font=font, fill=0
-        )
+        draw.text((100, 600 + row * 32), "Referral: 0123456789 lorem ipsum dolor", font=font, fill=0)
     return ~np.array(image)
 
 
 @st.composite
 def bitmaps(draw: st.DrawFn, widths: st.SearchStrategy[int] | None = None) -> Bitmap:
     """Pages of random size built from random black spans, random noise, or both."""
-    width = draw(
-        widths if widths is not None else st.sampled_from([1, 2, 7, 64, 1728]) | st.integers(1, 300)
-    )
+    width = draw(widths if widths is not None else st.sampled_from([1, 2, 7, 64, 1728]) | st.integers(1, 300))
     height = draw(st.integers(0, 8))
     page = np.zeros((height, width), dtype=bool)
     for row in range(height):
@@ -91,9 +85,7 @@ def bitmaps(draw: st.DrawFn, widths: st.SearchStrategy[int] | None = None) -> Bi
             page[row, min(start, end) : max(start, end)] ^= True
         if draw(st.booleans()):
             seed = draw(st.integers(0, 2**32 - 1))
-            noise = np.random.default_rng(seed).random(width) < draw(
-                st.sampled_from([0.02, 0.5, 0.98])
-            )
+            noise = np.random.default_rng(seed).random(width) < draw(st.sampled_from([0.02, 0.5, 0.98]))
             page[row] ^= noise
         if row and draw(st.integers(0, 3)) == 0:
             page[row] = page[row - 1]  # identical lines: all V0

@@ -42,12 +42,8 @@ def test_every_truncation_raises_until_the_page_end_is_in(coding: Coding) -> Non
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    data=st.binary(max_size=400), coding=st.sampled_from(Coding), width=st.sampled_from([8, 1728])
-)
-def test_random_bytes_decode_or_raise_t4_decode_error(
-    data: bytes, coding: Coding, width: int
-) -> None:
+@given(data=st.binary(max_size=400), coding=st.sampled_from(Coding), width=st.sampled_from([8, 1728]))
+def test_random_bytes_decode_or_raise_t4_decode_error(data: bytes, coding: Coding, width: int) -> None:
     """Random bytes either decode to a page of the right width or raise T4DecodeError."""
     try:
         page = decode_page(data, coding, width)

@@ -59,9 +59,7 @@ def decode_cases() -> list[object]:
 
 @needs("tiffcp")
 @pytest.mark.parametrize(("name", "coding", "options"), decode_cases())
-def test_libtiff_decodes_our_pages(
-    tmp_path: Path, name: str, coding: Coding, options: dict[str, int | bool]
-) -> None:
+def test_libtiff_decodes_our_pages(tmp_path: Path, name: str, coding: Coding, options: dict[str, int | bool]) -> None:
     """tiffcp decompresses our data, in a TIFF with FillOrder=2, to exactly our bitmap."""
     page = PAGES[name]
     data = encode_page(page, coding, **options)  # type: ignore[arg-type]
@@ -86,9 +84,7 @@ def test_libtiff_fails_on_its_own_mh_coding_of_1729_runs(tmp_path: Path) -> None
 
 @needs("fax2tiff")
 @pytest.mark.parametrize(("coding", "options"), ENCODINGS, ids=str)
-def test_fax2tiff_reads_our_raw_stream(
-    tmp_path: Path, coding: Coding, options: dict[str, int | bool]
-) -> None:
+def test_fax2tiff_reads_our_raw_stream(tmp_path: Path, coding: Coding, options: dict[str, int | bool]) -> None:
     """fax2tiff takes our raw stream as a modem would deliver it (EOLs, fill, RTC).
 
     fax2tiff does not stop at RTC/EOFB: it reads their EOLs as empty lines (5 for RTC,
@@ -145,9 +141,7 @@ def libtiff_encode(page: Bitmap, compression: str, t4_options: int | None) -> by
     ],
 )
 @pytest.mark.parametrize("name", list(PAGES))
-def test_we_decode_libtiff_pages(
-    name: str, compression: str, t4_options: int | None, coding: Coding
-) -> None:
+def test_we_decode_libtiff_pages(name: str, compression: str, t4_options: int | None, coding: Coding) -> None:
     """Our decoder reads libtiff's G3/G4 coding of every page exactly.
 
     libtiff ends a G3 strip after the last line, without RTC, so G3 is decoded with

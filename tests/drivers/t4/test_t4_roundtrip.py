@@ -62,9 +62,7 @@ def test_random_pages_round_trip(page: Bitmap, coding: Coding, k: int) -> None:
     min_bits=st.sampled_from([0, 1, 96, 144, 576, 1152, 5000]),
     eol_align=st.booleans(),
 )
-def test_fill_round_trips_and_pads_each_line(
-    page: Bitmap, coding: Coding, min_bits: int, eol_align: bool
-) -> None:
+def test_fill_round_trips_and_pads_each_line(page: Bitmap, coding: Coding, min_bits: int, eol_align: bool) -> None:
     """With fill, every coded line has at least min_bits bits, fill is only zeros, and
     the page still decodes; eol_align makes every line's EOL end on a byte boundary."""
     plain = stream_bits(encode_page(page, coding, k=2))
