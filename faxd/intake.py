@@ -311,9 +311,10 @@ class Intake:
             path=target,
             reason=reason,
         )
-        # The reason goes to the journal: it names fields and limits, never form content.
-        log.warning("document.quarantined", document_id=claimed.document_id, reason=reason)
         file_finished(self.store, self.folders, claimed.document_id)
+        # Logged once the file and its .reason are in quarantine/, so whoever reads the
+        # journal finds them there. The reason names fields and limits, never form content.
+        log.warning("document.quarantined", document_id=claimed.document_id, reason=reason)
         return IntakeResult(claimed.document_id, quarantine_reason=reason)
 
     def recover(self) -> Recovery:

@@ -135,7 +135,7 @@ def test_bad_input_is_quarantined_with_a_reason_and_the_daemon_keeps_going(gatew
         gateway.send(tmp_path / name)
     gateway.send(make_pdf(tmp_path / "no-routing.pdf", 1))
     gateway.send(make_pdf(tmp_path / "unknown.pdf", 1, metadata=admission_meta(FaxdMunicipality="kommun-atlantis")))
-    daemon.wait_for(r"event=document\.quarantined", count=6, timeout=60)
+    daemon.wait_for(r"event=document\.quarantined\b", count=6, timeout=60)
 
     # Quarantined files are named by document id (a name may be a patient's): the
     # .reason file's SHA-256 line tells which is which.

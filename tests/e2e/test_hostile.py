@@ -59,7 +59,7 @@ def test_hostile_entries_neither_stop_nor_bloat_nor_leak(gateway: Gateway, tmp_p
     cases = {c.name: c for c in all_cases()}
     for name in SAMPLE:
         cases[name].make(incoming, outside)
-    daemon.wait_for(r"event=document\.quarantined", count=len(SAMPLE), timeout=240)
+    daemon.wait_for(r"event=document\.quarantined\b", count=len(SAMPLE), timeout=240)
     good = make_pdf(tmp_path / "good.pdf", 1, metadata=admission_meta())
     gateway.send(good)
     daemon.wait_for(r"event=job\.sent", count=2, timeout=180)
@@ -83,6 +83,6 @@ def test_restart_after_kill_with_a_pipe_in_work_reaches_ready(gateway: Gateway) 
     os.mkfifo(gateway.spool / "work" / "D20260101T000000-0a0b0c.pdf")
     (gateway.spool / "work" / "D20260101T000001-0a0b0d.pdf").write_bytes(pb.simple(info=pb.routing_info()))
     restarted = gateway.start_daemon()  # waits for daemon.ready
-    restarted.wait_for(r"event=document\.quarantined", timeout=60)
+    restarted.wait_for(r"event=document\.quarantined\b", timeout=60)
     reason = (gateway.spool / "quarantine" / "D20260101T000000-0a0b0c.pdf.reason").read_text()
     assert "named pipe" in reason
