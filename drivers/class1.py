@@ -199,7 +199,13 @@ class Class1Modem:
 
         Raises ``ModemUnavailable`` as ``send`` would.
         """
-        self._hang_up(self._prepare())
+        # The port failing on ATH means the modem went away during the check: it must
+        # not pass (the next check would reopen the device path, which may by then lead
+        # to another pseudo-terminal, or to a modem that is not this one).
+        if not self._hang_up(self._prepare()):
+            raise ModemUnavailable(
+                f"modem {self.name} on {self.device} went away during the check (port failed on ATH)"
+            )
 
     def _open_trace(self) -> ProtocolTrace | None:
         """Returns a new trace file for one call, or None when tracing is off."""
@@ -277,13 +283,16 @@ class Class1Modem:
                 f"check modem profile {self.profile.name!r} ({self.profile.source})"
             )
 
-    def _hang_up(self, link: T31Link) -> None:
+    def _hang_up(self, link: T31Link) -> bool:
+        """Hangs up; returns False when the port itself failed (it is closed then)."""
         try:
             link.hang_up()
         except DriverError as exc:
             self._log.warning("modem.hang_up_failed", error=str(exc))
             if isinstance(exc, PortError):
                 self.close()
+                return False
+        return True
 
     # --- the call -------------------------------------------------------------------
 

@@ -177,7 +177,13 @@ class Class2Modem:
 
     def probe(self) -> None:
         """Opens the port and sets the modem up; raises ``ModemUnavailable`` as ``send`` would."""
-        self._hang_up(self._prepare())
+        # The port failing on ATH means the modem went away during the check: it must
+        # not pass (the next check would reopen the device path, which may by then lead
+        # to another pseudo-terminal, or to a modem that is not this one).
+        if not self._hang_up(self._prepare()):
+            raise ModemUnavailable(
+                f"modem {self.name} on {self.device} went away during the check (port failed on ATH)"
+            )
 
     def close(self) -> None:
         if self._port is not None:
@@ -233,7 +239,8 @@ class Class2Modem:
             values = {FlowControl.RTSCTS: 2, FlowControl.XONXOFF: 1, FlowControl.NONE: 0}
             link.command(f"{d.flow_command}={values[self.flow_control]}")
 
-    def _hang_up(self, link: T31Link) -> None:
+    def _hang_up(self, link: T31Link) -> bool:
+        """Hangs up; returns False when the port itself failed (it is closed then)."""
         try:
             link.port.pace_output(False)
             link.hang_up()
@@ -241,6 +248,8 @@ class Class2Modem:
             self._log.warning("modem.hang_up_failed", error=str(exc))
             if isinstance(exc, PortError):
                 self.close()
+                return False
+        return True
 
     def _open_trace(self) -> ProtocolTrace | None:
         if self.trace_dir is None:

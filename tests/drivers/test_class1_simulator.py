@@ -16,12 +16,12 @@ import structlog
 from PIL import Image
 from structlog.testing import capture_logs
 
-from drivers.at_link import ModemError
+from drivers.at_link import ModemError, T31Link
 from drivers.class1 import Class1Modem, checked_atd_operand
 from drivers.class1_runner import CallRunner
 from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
 from drivers.page import FaxPage, Resolution
-from drivers.port import SerialPort
+from drivers.port import PortError, SerialPort
 from drivers.quirks import Class1Quirks, FlowControl
 from drivers.simulator import Answer, RemoteProfile, SimulatedModem
 from drivers.t30.engine import T30Sender
@@ -222,3 +222,16 @@ def test_failed_dcn_keeps_the_outcome() -> None:
     dis = FramesReceived((IdentityFrame(fcf=FCF.CSI, final=False, identity=REMOTE_CSI), DISFrame()))
     runner = CallRunner(_DeadLink(), [], None, structlog.get_logger())  # type: ignore[arg-type]
     assert runner.run(engine, first=dis).outcome is CallOutcome.STATION_MISMATCH
+
+
+def test_probe_fails_when_the_port_fails_on_hang_up(class1: Class1Modem, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modem that answers AT but whose port fails on ATH (unplugged during the check)
+    fails the probe: a check that passed would let the next one reopen the device path,
+    which may by then lead to another pseudo-terminal."""
+
+    def unplugged(link: T31Link) -> None:
+        raise PortError("reading modem port failed: device disconnected")
+
+    monkeypatch.setattr(T31Link, "hang_up", unplugged)
+    with pytest.raises(ModemUnavailable, match="went away during the check"):
+        class1.probe()
