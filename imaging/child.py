@@ -19,7 +19,7 @@ import numpy as np
 
 from drivers.page import Resolution
 from imaging.isolate import FRAME, ROWS
-from imaging.limits import DocumentRenderError, RenderLimits
+from imaging.limits import DocumentRenderError, RenderLimits, lower_rlimit, mapped_bytes
 from imaging.render import render_pdf
 
 
@@ -36,14 +36,14 @@ def main(argv: list[str]) -> int:
 def serve(limits: RenderLimits) -> int:
     """Render documents as requests come in on stdin, under the memory limit of
     ``limits`` for the whole process and a fresh CPU budget for each document."""
-    _lower(resource.RLIMIT_AS, _mapped_bytes() + limits.max_memory_mb * 2**20)
+    lower_rlimit(resource.RLIMIT_AS, mapped_bytes() + limits.max_memory_mb * 2**20)
     for line in sys.stdin.buffer:
         request = json.loads(line)
         document_limits = RenderLimits(**request["limits"])
         # RLIMIT_CPU counts the process's whole life: the backstop is what this
         # document may use on top of what the earlier ones have used.
         used = resource.getrusage(resource.RUSAGE_SELF)
-        _lower(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + _cpu_backstop(document_limits)))
+        lower_rlimit(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + _cpu_backstop(document_limits)))
         render_one(Path(request["path"]), Resolution[request["resolution"]], document_limits)
     return 0
 
@@ -73,28 +73,12 @@ def limit_self(limits: RenderLimits) -> None:
     and its CPU time at a backstop; the parent's clock is the rule for time."""
     # On top of what the interpreter and libraries have mapped already: the limit is on
     # what rendering may add, not on numpy's and PDFium's start-up mappings.
-    _lower(resource.RLIMIT_AS, _mapped_bytes() + limits.max_memory_mb * 2**20)
-    _lower(resource.RLIMIT_CPU, math.ceil(_cpu_backstop(limits)))
+    lower_rlimit(resource.RLIMIT_AS, mapped_bytes() + limits.max_memory_mb * 2**20)
+    lower_rlimit(resource.RLIMIT_CPU, math.ceil(_cpu_backstop(limits)))
 
 
 def _cpu_backstop(limits: RenderLimits) -> float:
     return limits.max_seconds_per_page * (limits.max_pages + 1)
-
-
-def _lower(kind: int, value: int) -> None:
-    # Never above a hard limit already set (an unprivileged process cannot raise it).
-    _, hard = resource.getrlimit(kind)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(kind, (value, hard))
-
-
-def _mapped_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmSize in /proc/self/status")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ hard, in a child process.
 
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass
 
 from faxerrors import FaxError
@@ -91,3 +92,25 @@ class RenderLimits:
                 f"page {number} took {seconds:.3g} s to render, longer than the limit of"
                 f" {self.max_seconds_per_page:.3g} s; the document is too complex to fax"
             )
+
+
+def lower_rlimit(kind: int, value: int) -> None:
+    """Lowers the resource limit ``kind`` of this process to ``value``.
+
+    Never above a hard limit already set: an unprivileged process cannot raise it."""
+    _, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, hard))
+
+
+def mapped_bytes() -> int:
+    """Returns this process's mapped address space now (VmSize), so a child's memory
+    limit can count what parsing or rendering adds on top of its start-up mappings.
+
+    Raises OSError where /proc gives no VmSize."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("no VmSize in /proc/self/status")

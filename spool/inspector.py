@@ -34,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from imaging.limits import lower_rlimit, mapped_bytes
 from spool.inspection import DocumentFacts, DocumentRejected, check_file, inspect, parser_failure, read_sidecar
 
 MAX_MEMORY_MB = 384
@@ -195,12 +196,12 @@ def _exit_reason(code: int | None) -> str:
 
 def serve(max_memory_mb: int, timeout_seconds: float) -> int:
     """Answer one request line at a time on stdin until it ends (run as the child)."""
-    _lower(resource.RLIMIT_AS, _mapped_bytes() + max_memory_mb * 2**20)
+    lower_rlimit(resource.RLIMIT_AS, mapped_bytes() + max_memory_mb * 2**20)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         request = json.loads(line)
         used = resource.getrusage(resource.RUSAGE_SELF)
-        _lower(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + 2 * timeout_seconds))
+        lower_rlimit(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + 2 * timeout_seconds))
         out.write(json.dumps(answer(request)).encode() + b"\n")
         out.flush()
     return 0
@@ -215,21 +216,6 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     except MemoryError:
         return {"rejected": parser_failure(MemoryError())}
     return {"pages": facts.pages, "fields": dict(facts.fields), "page_one_text": facts.page_one_text}
-
-
-def _lower(kind: int, value: int) -> None:
-    _, hard = resource.getrlimit(kind)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(kind, (value, hard))
-
-
-def _mapped_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmSize in /proc/self/status")
 
 
 if __name__ == "__main__":
