@@ -47,10 +47,8 @@ reason record the mismatch.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -72,6 +70,7 @@ from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_prof
 from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
 from drivers.t30.frames import BitRate, PageCoding
+from drivers.traced_call import open_trace, run_traced
 
 logger = structlog.get_logger("drivers.class1")
 
@@ -168,31 +167,13 @@ class Class1Modem:
         number = checked_atd_operand(request.number)
         link = self._prepare()
         self._log.info("modem.call_started", pages=len(request.pages))
-        trace = self._open_trace()
-        link.trace = trace
-        result: CallResult | None = None
-        try:
-            result = self._call(link, request, number, on_page_confirmed)
-        finally:
-            self._hang_up(link)
-            link.trace = None
-            if trace is not None:
-                if result is not None:
-                    trace.line(f"outcome {result.outcome.value}: {result.reason}")
-                trace.close()
-        if trace is not None:
-            result = dataclasses.replace(result, trace_path=trace.path)
-        self._log.info(
-            "modem.call_ended",
-            outcome=result.outcome.value,
-            reason=result.reason,
-            pages_confirmed=result.pages_confirmed,
-            bit_rate=result.bit_rate,
-            ecm=result.ecm,
-            coding=result.coding,
-            warnings=len(result.warnings),
+        return run_traced(
+            link,
+            self._open_trace(),
+            lambda: self._call(link, request, number, on_page_confirmed),
+            self._hang_up,
+            self._log,
         )
-        return result
 
     def probe(self) -> None:
         """Opens the port and initialises the modem, so a missing modem shows before a call.
@@ -212,15 +193,13 @@ class Class1Modem:
         if self.trace_dir is None:
             return None
         self._calls += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
-        path = self.trace_dir / f"{stamp}-{safe}-{self._calls:04d}.trace"
-        try:
-            return ProtocolTrace(path, title=f"faxd Class 1 call on {self.name} ({self.device})")
-        except OSError as exc:
-            # A trace is a debugging aid: the call goes ahead without one.
-            self._log.warning("modem.trace_unavailable", error=str(exc))
-            return None
+        return open_trace(
+            self.trace_dir,
+            name=self.name,
+            call_number=self._calls,
+            title=f"faxd Class 1 call on {self.name} ({self.device})",
+            log=self._log,
+        )
 
     def close(self) -> None:
         if self._port is not None:

@@ -26,11 +26,8 @@ the port's write timeout fails the call as ``modem_error`` instead of hanging.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +54,7 @@ from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
 from drivers.t4 import Coding, encode_page
 from drivers.t30.negotiation import same_station
+from drivers.traced_call import open_trace, run_traced
 
 logger = structlog.get_logger("drivers.class2")
 
@@ -149,31 +147,8 @@ class Class2Modem:
         number = checked_atd_operand(request.number)
         link = self._prepare()
         self._log.info("modem.call_started", pages=len(request.pages), fax_class=self.dialect.fax_class)
-        trace = self._open_trace()
-        link.trace = trace
         call = _Call(self, link, request, on_page_confirmed)
-        result: CallResult | None = None
-        try:
-            result = call.run(number)
-        finally:
-            self._hang_up(link)
-            link.trace = None
-            if trace is not None:
-                if result is not None:
-                    trace.line(f"outcome {result.outcome.value}: {result.reason}")
-                trace.close()
-        if trace is not None:
-            result = dataclasses.replace(result, trace_path=trace.path)
-        self._log.info(
-            "modem.call_ended",
-            outcome=result.outcome.value,
-            reason=result.reason,
-            pages_confirmed=result.pages_confirmed,
-            bit_rate=result.bit_rate,
-            coding=result.coding,
-            warnings=len(result.warnings),
-        )
-        return result
+        return run_traced(link, self._open_trace(), lambda: call.run(number), self._hang_up, self._log)
 
     def probe(self) -> None:
         """Opens the port and sets the modem up; raises ``ModemUnavailable`` as ``send`` would."""
@@ -252,17 +227,17 @@ class Class2Modem:
         return True
 
     def _open_trace(self) -> ProtocolTrace | None:
+        """Returns a new trace file for one call, or None when tracing is off."""
         if self.trace_dir is None:
             return None
         self._calls += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
-        path = self.trace_dir / f"{stamp}-{safe}-{self._calls:04d}.trace"
-        try:
-            return ProtocolTrace(path, title=f"faxd Class {self.dialect.fax_class} call on {self.name} ({self.device})")
-        except OSError as exc:
-            self._log.warning("modem.trace_unavailable", error=str(exc))
-            return None
+        return open_trace(
+            self.trace_dir,
+            name=self.name,
+            call_number=self._calls,
+            title=f"faxd Class {self.dialect.fax_class} call on {self.name} ({self.device})",
+            log=self._log,
+        )
 
 
 class _Call:
