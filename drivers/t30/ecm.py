@@ -21,7 +21,7 @@ from drivers.t30.events import Action, BlockSent, CallOutcome, Event, ReceiveTim
 from drivers.t30.frames import FCF, CTCFrame, EORFrame, Frame, PPRFrame, PPSFrame
 from drivers.t30.negotiation import next_rate
 from drivers.t30.phase_b import start_phase_c
-from drivers.t30.phase_d import confirm_page, operator_wanted
+from drivers.t30.phase_d import command_missed, confirm_page, operator_wanted
 from drivers.t30.replies import CONTINUE_TO_CORRECT, END_OF_RETRANSMISSION, PARTIAL_PAGE, ReplyTable, Step
 from drivers.t30.session import (
     Session,
@@ -100,6 +100,10 @@ def _reply(session: Session, event: Event, table: ReplyTable, waiting_for: str) 
         return _partial_page_request(session, frame)
     if step is Step.CORRECT_LOWER:
         return _correct_lower(session)
+    if step is Step.RESEND_SAME:
+        # Back in phase B the remote has dropped the partial page: the page from block 0.
+        session.ppr_count = 0
+        return command_missed(session, number)
     if step is Step.GIVE_UP_BLOCK:
         if session.incomplete_page is None:
             session.incomplete_page = session.page

@@ -27,6 +27,7 @@ from drivers.t30.session import (
     send_command,
     unexpected,
 )
+from drivers.t30.timers import MAX_COMMAND_TRIES
 
 
 def confirm_page(session: Session) -> list[Action]:
@@ -38,6 +39,7 @@ def confirm_page(session: Session) -> list[Action]:
     the incomplete page again.
     """
     session.resends = 0
+    session.missed_commands = 0
     actions: list[Action] = []
     if session.incomplete_page is None:
         session.pages_confirmed += 1
@@ -91,6 +93,8 @@ def on_post_page_response(session: Session, event: Event) -> list[Action]:
         return remote_disconnected(session, f"instead of confirming page {number}")
     if step is Step.RESEND_LOWER:
         return _page_rejected(session, number)
+    if step is Step.RESEND_SAME:
+        return command_missed(session, number)
     actions = confirm_page(session) if reply.confirms else []
     if session.state is State.DONE:
         return actions
@@ -120,6 +124,22 @@ def _page_rejected(session: Session, number: int) -> list[Action]:
     if next_rate(session.settings.bit_rate, session.usable_rates) is None:
         return retrain(session)  # already at the floor: the same rate once more
     return step_down(session, "the remote rejected the page (RTN) and training")
+
+
+def command_missed(session: Session, number: int) -> list[Action]:
+    """DIS instead of a reply to MPS/EOP (or PPS): the remote missed the command, its T2 ran out and
+    it is back in phase B waiting for DCS (T.30 Figure 5-2b). The page is not confirmed, so
+    DCS + TCF at the same rate (the page data may well have been fine) and the page again."""
+    session.missed_commands += 1
+    if session.missed_commands >= MAX_COMMAND_TRIES:
+        return disconnect(
+            session,
+            CallOutcome.PROTOCOL_ERROR,
+            f"the remote answered the command after page {number} with DIS {session.missed_commands} times "
+            f"(it keeps missing it); {session.pages_confirmed} of {session.page_count} pages confirmed",
+        )
+    session.warnings.append(f"the remote missed the command after page {number} (sent DIS); page {number} again")
+    return retrain(session)
 
 
 def on_post_page_timeout(session: Session, event: Event) -> list[Action]:

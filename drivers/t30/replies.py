@@ -8,6 +8,12 @@ own. ``replies_markdown`` renders the tables into ``drivers/t30/REPLIES.md``, wh
 keeps in step, so a reader can hold them against T.30 without reading code.
 
 A reply not in a table is a protocol error of the remote: DCN, ``PROTOCOL_ERROR``.
+
+DIS in reply to MPS/EOP or PPS is faxd's own choice: HylaFAX (E134 "unknown frame received")
+and SpanDSP's sender end the call there. But a receiver sends DIS there only because it
+missed the command, its T2 ran out and it went back to phase B waiting for DCS (SpanDSP's
+receiver does exactly that on a noisy line), so DCS + TCF and the unconfirmed page again
+is the one way the call can still succeed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class Step(enum.Enum):
     NEXT = "next page (after the last: DCN)"
     RETRAIN_NEXT = "TSI + DCS + TCF (lower rate if the policy steps down on RTP), then the next page"
     RESEND_LOWER = "step down one rate, TSI + DCS + TCF, the same page again; after too many: end"
+    RESEND_SAME = "TSI + DCS + TCF at the same rate, the whole page again; the 3rd DIS for one page: end"
     NEXT_BLOCK = "next block, next page, or DCN after the last"
     RESEND_FRAMES = "send the frames it lists again, then PPS; the 4th PPR: CTC one rate lower, or EOR"
     POLL = "RR until the remote is ready, for at most T5 (60 s) from the first RNR"
@@ -86,6 +93,8 @@ POST_PAGE = _table(
         FCF.MCF: Reply(Step.NEXT, confirms=True, outcome=CallOutcome.CONFIRMED, clause="5.3.6.1.5"),
         FCF.RTP: Reply(Step.RETRAIN_NEXT, confirms=True, outcome=CallOutcome.CONFIRMED, clause="5.3.6.1.5"),
         FCF.RTN: Reply(Step.RESEND_LOWER, outcome=CallOutcome.PAGE_REJECTED, clause="5.3.6.1.5"),
+        # The remote missed MPS/EOP, its T2 ran out and it went back to phase B (DIS).
+        FCF.DIS: Reply(Step.RESEND_SAME, outcome=CallOutcome.PROTOCOL_ERROR, clause="Figure 5-2b (receiver's T2)"),
         FCF.PIP: Reply(Step.OPERATOR, confirms=True, outcome=CallOutcome.REMOTE_DISCONNECTED, clause="5.3.6.1.5"),
         FCF.PIN: Reply(Step.OPERATOR, outcome=CallOutcome.REMOTE_DISCONNECTED, clause="5.3.6.1.5"),
         FCF.CRP: _REPEAT,
@@ -102,6 +111,8 @@ PARTIAL_PAGE = _table(
         FCF.MCF: Reply(Step.NEXT_BLOCK, confirms=True, outcome=CallOutcome.CONFIRMED, clause="A.4.3"),
         FCF.PPR: Reply(Step.RESEND_FRAMES, clause="A.4.3, A.4.4"),
         FCF.RNR: Reply(Step.POLL, outcome=CallOutcome.PROTOCOL_ERROR, clause="A.4.5, T5"),
+        # The remote missed PPS, its T2 ran out and it went back to phase B: the whole page.
+        FCF.DIS: Reply(Step.RESEND_SAME, outcome=CallOutcome.PROTOCOL_ERROR, clause="Figure 5-2b (receiver's T2)"),
         FCF.PIP: Reply(Step.OPERATOR, confirms=True, outcome=CallOutcome.REMOTE_DISCONNECTED, clause="5.3.6.1.5"),
         FCF.PIN: Reply(Step.OPERATOR, outcome=CallOutcome.REMOTE_DISCONNECTED, clause="5.3.6.1.5"),
         FCF.CRP: _REPEAT,

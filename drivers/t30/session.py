@@ -99,6 +99,7 @@ class Session:
     pages_sent: int = 0
     pages_confirmed: int = 0
     resends: int = 0  # times the current page was sent again after RTN
+    missed_commands: int = 0  # DIS instead of a reply to MPS/EOP for the current page
     tries: int = 0  # times the current command has been sent
     last_command: tuple[Frame, ...] = ()
     # ECM (T.30 Annex A)

@@ -187,3 +187,56 @@ def test_partial_page_rows_confirm_exactly_as_the_table_says() -> None:
 
 def test_replies_page_is_in_step_with_the_tables() -> None:
     assert REPLIES_MD.read_text(encoding="utf-8") == replies_markdown()
+
+
+def test_dis_after_the_post_page_command_brings_dcs_and_the_page_again() -> None:
+    """Old engine: DIS in reply to MPS/EOP ended the call (protocol_error "got DIS").
+    SpanDSP's receiver sends it when it missed EOP on a noisy line and its T2 ran out;
+    it then waits for DCS. Now: DCS + TCF at the same rate, the same page, unconfirmed
+    until MCF; the third DIS for one page ends the call."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    rate = _at_page(engine)
+    for _ in range(2):
+        engine.handle(PageSent(0))
+        actions = engine.handle(identification())
+        assert not any(isinstance(a, ConfirmPage) for a in actions)
+        assert _rate(actions) is rate
+        dcs = [f for a in actions for f in getattr(a, "frames", ()) if isinstance(f, DCSFrame)]
+        assert len(dcs) == 1
+        engine.handle(TrainingSent())
+        page = engine.handle(reply(FCF.CFR))[-1]
+        assert isinstance(page, SendPage) and page.index == 0
+    engine.handle(PageSent(0))
+    final = final_action(engine.handle(identification()))
+    assert final.outcome is CallOutcome.PROTOCOL_ERROR and "with DIS 3 times" in final.reason
+    # One missed command, then MCF: confirmed.
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    _at_page(engine)
+    engine.handle(PageSent(0))
+    engine.handle(identification())
+    engine.handle(TrainingSent())
+    engine.handle(reply(FCF.CFR))
+    engine.handle(PageSent(0))
+    actions = engine.handle(reply(FCF.MCF))
+    assert ConfirmPage(0) in actions and final_action(actions).outcome is CallOutcome.CONFIRMED
+
+
+def test_dis_after_pps_brings_dcs_and_the_whole_page_again() -> None:
+    """ECM: the remote missed PPS-EOP and went back to phase B; the page goes again from
+    block 0 after DCS/TCF (old engine: protocol_error "got DIS")."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    engine.handle(CallAnswered())
+    rate = _rate(engine.handle(identification(ecm=True, mmr=True)))
+    engine.handle(TrainingSent())
+    engine.handle(reply(FCF.CFR))
+    engine.handle(BlockSent(0, 0, 10, page_end=True))
+    engine.handle(reply(PPRFrame(missing=frozenset({3}))))  # one PPR: the count starts again
+    engine.handle(BlockSent(0, 0, 10, page_end=True))
+    actions = engine.handle(identification(ecm=True, mmr=True))
+    assert _rate(actions) is rate and not any(isinstance(a, ConfirmPage) for a in actions)
+    engine.handle(TrainingSent())
+    block = engine.handle(reply(FCF.CFR))[-1]
+    assert isinstance(block, SendBlock) and (block.index, block.block, block.frames) == (0, 0, None)
+    engine.handle(BlockSent(0, 0, 10, page_end=True))
+    actions = engine.handle(reply(FCF.MCF))
+    assert ConfirmPage(0) in actions and final_action(actions).outcome is CallOutcome.CONFIRMED
