@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # 2.0 host that proves the simulator's Class 2 personalities (efax -o2/-o0 is the other).
 # systemd (systemd-analyze, -sysusers, -tmpfiles, journald), systemd-journal-remote, snmp,
 # snmptrapd, smitools: the operations tests check the unit, the journal fields, the SNMP
-# agent, its traps and FAXD-MIB with them.
+# agent, its traps and FAXD-MIB with them. chromium, poppler-utils: the audit report's
+# tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm.
 # One package a line, so that changes to this list merge cleanly.
 debian_packages=(
     libtiff-tools
@@ -27,6 +28,8 @@ debian_packages=(
     snmp
     snmptrapd
     smitools
+    chromium
+    poppler-utils
 )
 missing=()
 for p in "${debian_packages[@]}"; do

@@ -123,6 +123,56 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    """``faxctl audit report``: the figures of the verified log as HTML or PDF (by -o's suffix)."""
+    output = Path(args.output)
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("html", "pdf"):
+        raise AuditError(f"-o {args.output}: the report is written as .html or .pdf, by the file's suffix")
+    zone = config.outage.timezone
+    since, until = _moment(args.since, zone, "--since"), _moment(args.until, zone, "--until")
+    result = run_verify(config)
+    if not result.intact:
+        first = result.breaks[0]
+        print(
+            f"faxctl: no report: the log is not intact ({first.kind.value} at entry {first.seq}); "
+            "run `faxctl audit verify` for the details",
+            file=sys.stderr,
+        )
+        return 3
+    # Imported here: matplotlib and the renderers load only for the report, not for every faxctl.
+    from faxd.audit import report_render
+    from faxd.audit.report_data import report_data
+    from faxd.outage import outages
+
+    periods = outages(result.view.events)
+    if args.outage:
+        period = next((o for o in periods if o.id == args.outage), None)
+        if period is None:
+            raise AuditError(f"--outage {args.outage}: no such outage in the log (see `faxctl outage list`)")
+        since = since or datetime.fromisoformat(period.started)
+        until = until or (datetime.fromisoformat(period.ended) if period.ended else None)
+    data = report_data(
+        result.view, periods, since=since, until=until, log_entries=result.entries, head_seq=result.head_seq
+    )
+    tz = ZoneInfo(zone)
+    content = report_render.render_html(data, tz).encode() if fmt == "html" else report_render.render_pdf(data, tz)
+    # Written beside the target and renamed: a reader never sees half a report.
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        partial.write_bytes(content)
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise AuditError(f"cannot write {output}: {exc.strerror}") from None
+    t = data.totals
+    print(
+        f"report {output}: {data.documents} documents, {t.messages} messages ({t.confirmed} confirmed, "
+        f"{t.failed} failed, {t.open} open), from {result.entries} verified log entries"
+    )
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace, config: Config) -> int:
     key = generate(config.audit.signing_key, config.audit.public_key)
     print(f"signing key {config.audit.signing_key} (keep it readable by the daemon's user only)")
@@ -149,5 +199,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--unverified", action="store_true", help="export even if the log does not verify")
     p.set_defaults(handler=cmd_export)
+    p = commands.add_parser("report", help="totals, tables, failures, times and a chart as HTML or PDF, verified log")
+    p.add_argument("--since", help="documents received at or after this ISO date/time (local unless an offset)")
+    p.add_argument("--until", help="documents received before this ISO date/time")
+    p.add_argument("--outage", help="the period of this outage (e.g. O-1), unless --since/--until say otherwise")
+    p.add_argument("-o", "--output", required=True, help="FILE.html or FILE.pdf")
+    p.set_defaults(handler=cmd_report)
     p = commands.add_parser("keygen", help="create the log's Ed25519 key pair once (refuses to replace one)")
     p.set_defaults(handler=cmd_keygen)
