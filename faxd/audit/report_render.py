@@ -34,7 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -48,6 +48,10 @@ QUEUED_COLOUR = "#1f77b4"
 CONFIRMED_COLOUR = "#2ca02c"
 OUTAGE_COLOUR = "#f2c94c"
 TEMPLATE = "audit-report.html.j2"
+# The PDF is A4 landscape, so that seven number columns fit beside a unit's name. Its text
+# width (less margins) and its tables' text columns, in mm; the number columns share the rest.
+WIDTH = 269.0
+TEXT_WIDTHS = {"by-recipient": [36.0, 80.0], "by-type": [46.0], "failures": [40.0, 30.0, 169.0]}
 MIN_SLOTS = 8  # the chart is at least this many hours wide
 
 
@@ -289,6 +293,8 @@ def render_pdf(data: ReportData, zone: ZoneInfo) -> bytes:
             [
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 ("BACKGROUND", (0, 0), (-1 if header else 0, 0 if header else -1), colors.whitesmoke),
             ]
         )
@@ -310,18 +316,24 @@ def render_pdf(data: ReportData, zone: ZoneInfo) -> bytes:
         for o in data.outages:
             ended = _local(o.ended, zone) if o.ended else "in force"
             rows.append([o.id, _local(o.started, zone), o.started_by, ended, o.ended_by or NONE, o.reason])
-        story.append(grid(rows))
+        story.append(grid(rows, widths=[w * mm for w in (16, 34, 30, 34, 30, 125)]))
     else:
         story.append(p("No outage recorded in this period.", body))
     story += [p("Totals", h2), grid(_totals(data), header=False, widths=pair, text_columns=1)]
     for table in tables(data):
         story.append(p(table.title, h2))
-        story.append(
-            grid([table.columns, *table.rows], text_columns=table.text_columns) if table.rows else p("None.", body)
-        )
+        text = TEXT_WIDTHS[table.id]
+        numbers = len(table.columns) - table.text_columns
+        widths = [w * mm for w in [*text, *[min(20.0, (WIDTH - sum(text)) / numbers)] * numbers]]
+        shown = grid([table.columns, *table.rows], widths=widths, text_columns=table.text_columns)
+        story.append(shown if table.rows else p("None.", body))
     story += [p("Time from drop to confirmation", h2), grid(_latency(data), header=False, widths=pair, text_columns=1)]
     png = chart(data, zone, "png")
-    shown = Image(io.BytesIO(png), width=180 * mm, height=64 * mm) if png else p("No messages in this period.", body)
+    shown = (
+        Image(io.BytesIO(png), width=WIDTH * 0.75 * mm, height=WIDTH * 0.75 / 9 * 3.2 * mm, hAlign="LEFT")
+        if png
+        else p("No messages in this period.", body)
+    )
     story.append(KeepTogether([p("Messages per hour", h2), shown]))  # the heading never alone at a page's foot
     story.append(p("Not confirmed", h2))
     if data.unconfirmed:
@@ -330,14 +342,14 @@ def render_pdf(data: ReportData, zone: ZoneInfo) -> bytes:
             [u.document_id, u.sha256, u.reference, u.message_type, u.recipient, u.state, u.reason]
             for u in data.unconfirmed
         ]
-        widths = [28 * mm, 30 * mm, 22 * mm, 22 * mm, 24 * mm, 14 * mm, 40 * mm]
+        widths = [w * mm for w in (40, 44, 30, 36, 34, 18, 67)]
         story.append(grid(rows, widths=widths, hashes=1))
     else:
         story.append(p("Every message of this period was confirmed.", body))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=landscape(A4),
         leftMargin=14 * mm,
         rightMargin=14 * mm,
         topMargin=14 * mm,
