@@ -127,7 +127,12 @@ class EmulatedDce:
         """Acts on a deadline that has passed: NO CARRIER for a receive, end of a wedge."""
         if self._deadline is None or self._clock() < self._deadline:
             return
-        if self._mode is _Mode.RECEIVE_WAIT:
+        if self._mode is _Mode.RECEIVE_WAIT and self._held is not None and self._clock() >= self._held[1]:
+            self._end_receive_wait()
+            self._rx_queue.append(self._held[0])  # the late answer, and the host is listening
+            self._held = None
+            self._deliver_frame()
+        elif self._mode is _Mode.RECEIVE_WAIT:
             self._end_receive_wait()
             self.result("NO CARRIER")  # T.31 8.3.4/8.3.5: no carrier within the wait
         elif self._mode in (_Mode.HDLC_TX, _Mode.DATA_TX):
@@ -147,6 +152,7 @@ class EmulatedDce:
             self._on_call_ended(call.finished())
         self._rx_queue.clear()
         self._in_burst = False
+        self._held = None
 
     # --- used by the command interpreter --------------------------------------------
 
@@ -216,6 +222,11 @@ class EmulatedDce:
         """+FRH=3 / +FRM=<code> (T.31 8.3.4, 8.3.5)."""
         if self.call is None or (not hdlc and code not in wire.MODULATION_CODES):
             return Reply.ERROR
+        if self._deaf():
+            self._mode = _Mode.RECEIVE_WAIT  # the remote answers when its T2 runs out
+            assert self._held is not None
+            self._deadline = min(self._held[1], self._clock() + self.receive_timeout)
+            return Reply.DONE
         if not self._rx_queue:
             waited = self.call.host_listening()
             if waited:
@@ -248,6 +259,8 @@ class EmulatedDce:
         # Transmissions of the remote not yet read by the host: lists of frames.
         self._rx_queue: deque[list[bytes]] = deque()
         self._in_burst = False  # the host is reading a transmission frame by frame
+        # The remote's answer to a TCF, due at a clock time (``ftt_silence``).
+        self._held: tuple[list[bytes], float] | None = None
 
     def _command_bytes(self, data: bytes) -> bytes:
         """Collects a command line; returns the bytes left after it if the mode changed."""
@@ -266,6 +279,17 @@ class EmulatedDce:
             elif byte not in (0x0A, CAN) and len(self._line) < 256:
                 self._line.append(byte)
         return b""
+
+    def _deaf(self) -> bool:
+        """Returns whether the remote is still waiting out its T2 before answering a TCF
+        (``ftt_silence``): it hears nothing meanwhile. An answer whose time came while
+        the host was not listening is lost."""
+        if self._held is None:
+            return False
+        if self._clock() < self._held[1]:
+            return True
+        self._held = None
+        return False
 
     def _end_receive_wait(self) -> None:
         self._mode = _Mode.COMMAND
@@ -400,7 +424,7 @@ class EmulatedDce:
             return
         self._mode = _Mode.COMMAND
         call = self.call
-        if call is not None:
+        if call is not None and not self._deaf():
             reply = call.frames_received(self._tx_frames)
             if reply:
                 self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
@@ -432,10 +456,14 @@ class EmulatedDce:
             if buffer.lost and self.call is not None:
                 self.call.applied("tx_overrun")
         call = self.call
-        if call is not None:
+        if call is not None and not self._deaf():
             before = call.page_transmissions
+            delay = call.training_reply_delay()
             reply = call.data_received(self._tx_code, bytes(self._tx_data))
-            if reply:
+            if reply and delay > 0:
+                call.applied("ftt_silence")
+                self._held = (list(reply), self._clock() + delay)
+            elif reply:
                 self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
             page = call.page_transmissions
             if page != before and page in (call.profile.wedge_after_page, call.profile.close_after_page):

@@ -57,6 +57,15 @@ Faults during the call (pages are counted from 1):
 - ``dis_collisions = 1``: the remote repeats DIS on its own timer (T.30 5.3.2) and the
   first DCS goes out while it does: the remote never hears that DCS (nor its TCF), and
   what the caller hears next is DIS again. T.30 Figure 5-2: the caller sends DCS again.
+- ``missed_post_page = [2]``: the first MPS/EOP after page 2 (or the PPS that carries it)
+  is lost on the line: the remote lets its T2 run out, drops the page and goes back to
+  phase B with DIS, as SpanDSP's receiver does on a noisy line. The caller must send DCS,
+  TCF and the page again.
+- ``ftt_silence = 7.0``: after the remote has answered FTT, it answers the next TCF only
+  this many seconds (of real time) after the TCF ended, and hears nothing the caller sends
+  meanwhile: SpanDSP's receiver, whose high-speed receiver did not pick up the TCF, waits
+  out its T2 before it says FTT again. An answer due while the caller is not listening
+  is lost.
 - ``close_after_page = 1``: likewise, but the pty closes, as a modem unplugged mid-call
   (0: on ATD); the host's port fails with EIO. The simulator then opens a new pty behind
   the same link (``SimulatedModem.wait_for_new_pty``).
@@ -163,6 +172,8 @@ class RemoteProfile:
     carrier_lost: frozenset[str] = frozenset()
     crp: frozenset[str] = frozenset()
     dis_collisions: int = 0
+    missed_post_page: frozenset[int] = frozenset()
+    ftt_silence: float = 0.0
 
     def __post_init__(self) -> None:
         """Raises ``ProfileError`` for a value no remote could have."""
@@ -180,6 +191,8 @@ class RemoteProfile:
             (self.fcerror_frh >= 0 and self.dis_collisions >= 0, "fcerror_frh", "cannot be negative"),
             (set(self.carrier_lost) <= set(wire.CODES), "carrier_lost", f"frame names: {sorted(wire.CODES)}"),
             (set(self.crp) <= set(wire.CODES), "crp", f"frame names: {sorted(wire.CODES)}"),
+            (all(page >= 1 for page in self.missed_post_page), "missed_post_page", "pages count from 1"),
+            (self.ftt_silence >= 0, "ftt_silence", "cannot be negative"),
         ]
         for ok, name, rule in checks:
             if not ok:
@@ -228,6 +241,8 @@ _FAULT_FIELDS = (
     "carrier_lost",
     "crp",
     "dis_collisions",
+    "missed_post_page",
+    "ftt_silence",
 )
 
 
@@ -333,12 +348,13 @@ def _convert(name: str, value: object, where: str) -> object:
         if not isinstance(value, expected[name]):
             raise ProfileError(f"{where}: must be a {expected[name].__name__}")
         return value
-    if name in ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames", "carrier_lost", "crp"):
+    lists = ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames", "carrier_lost", "crp")
+    if name in (*lists, "missed_post_page"):
         item = str if name in ("modulations", "bad_fcs", "carrier_lost", "crp") else int
         if not isinstance(value, list) or not all(type(v) is item for v in value):
             raise ProfileError(f"{where}: must be a list of {'names' if item is str else 'numbers'}")
         return frozenset(value)
-    if name == "wedge_seconds":
+    if name in ("wedge_seconds", "ftt_silence"):
         if type(value) not in (int, float) or value < 0:  # type: ignore[operator]  # checked first
             raise ProfileError(f"{where}: must be a number of seconds")
         return float(value)  # type: ignore[arg-type]  # int or float, checked above

@@ -113,6 +113,8 @@ class AnsweringFax:
     carrier_lost_left: set[int] = field(default_factory=set)
     fcerror_left: int = 0
     collisions_left: int = 0
+    missed_left: set[int] = field(default_factory=set)
+    ftt_answered: bool = False  # the last answer to a TCF was FTT
 
     def __post_init__(self) -> None:
         self.bad_fcs_left = {wire.CODES[name] for name in self.profile.bad_fcs}
@@ -120,6 +122,7 @@ class AnsweringFax:
         self.carrier_lost_left = {wire.CODES[name] for name in self.profile.carrier_lost}
         self.fcerror_left = self.profile.fcerror_frh
         self.collisions_left = self.profile.dis_collisions
+        self.missed_left = set(self.profile.missed_post_page)
         self.rnr_left = self.profile.rnr_count
         self.dcn_armed = self.profile.dcn_after_page == 0
         if self.profile.answer is not Answer.FAX:
@@ -215,6 +218,8 @@ class AnsweringFax:
                     self.ecm = None  # a new DCS without ECM (after EOM): pages come plain
             elif fcf == wire.CRP:
                 reply = list(self.last_reply)  # T.30 5.3.6.1.7: repeat the last response
+            elif self._misses(fcf, fif):
+                return self._command_missed()
             elif fcf in _POST_PAGE and self.phase is _Phase.WAIT_PPM:
                 reply = self._respond(self._dcn_instead("page") if self.dcn_armed else self._post_page(fcf))
             elif fcf in (wire.PPS, wire.EOR, wire.RR, wire.CTC) and self.ecm is not None:
@@ -224,6 +229,11 @@ class AnsweringFax:
             if fcf not in (wire.TSI, wire.CRP):
                 self.last_command = fcf
         return reply
+
+    def training_reply_delay(self) -> float:
+        """Returns how long after a TCF that is arriving now the answer comes (seconds of
+        real time): ``ftt_silence`` after an FTT, else 0."""
+        return self.profile.ftt_silence if self.ftt_answered and self.phase is _Phase.WAIT_TCF else 0.0
 
     def data_received(self, code: int, data: bytes) -> list[bytes]:
         """Handles TCF or page data sent with ``+FTM=code``; returns the reply, if any."""
@@ -284,6 +294,13 @@ class AnsweringFax:
         return [wire.frame(wire.DCN)]
 
     def _training(self, data: bytes, settings: wire.DcsSettings) -> list[bytes]:
+        reply = self._judge_training(data, settings)
+        self.ftt_answered = reply[0][2] & 0xFE == wire.FTT
+        if self.ftt_answered:
+            self.phase = _Phase.WAIT_DCS  # T.30 Figure 5-2: a TCF counts only after a DCS
+        return reply
+
+    def _judge_training(self, data: bytes, settings: wire.DcsSettings) -> list[bytes]:
         ceiling = self.profile.ftt_above
         if ceiling is not None and settings.bit_rate > ceiling:
             self.applied("ftt_above")
@@ -309,6 +326,29 @@ class AnsweringFax:
         if error is not None:
             self.outcome, self.reason = Outcome.PAGE_REJECTED, f"page {number} undecodable: {error}"
         self.phase = _Phase.WAIT_PPM
+
+    def _misses(self, fcf: int, fif: bytes) -> bool:
+        """Returns whether this is the post-page command the ``missed_post_page`` fault loses."""
+        if self.page_number not in self.missed_left:
+            return False
+        if fcf in _POST_PAGE:
+            return self.phase is _Phase.WAIT_PPM
+        if fcf == wire.PPS and self.ecm is not None and self.phase is _Phase.WAIT_PAGE:
+            signal = wire.read_pps(fif)
+            return signal is not None and signal.post_page != wire.NULL
+        return False
+
+    def _command_missed(self) -> list[bytes]:
+        """The post-page command was lost: T2 runs out, the page is dropped and the remote
+        goes back to phase B, sending DIS when the caller listens (T.30 Figure 5-2b)."""
+        self.missed_left.discard(self.page_number)
+        self.applied("missed_post_page")
+        self.pending = None
+        if self.ecm is not None:
+            self.ecm = self._new_ecm_page()
+        self.phase = _Phase.WAIT_DCS
+        self.dis_due, self.dis_sent = True, 0
+        return []
 
     def _post_page(self, fcf: int) -> list[bytes]:
         """Returns the response to MPS/EOP/EOM after a page without ECM (T.30 5.3.6.1.5)."""

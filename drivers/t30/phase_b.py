@@ -36,7 +36,7 @@ from drivers.t30.session import (
     send_block,
     unexpected,
 )
-from drivers.t30.timers import CARRIER_GAP_MS, MAX_COMMAND_TRIES, TCF_SECONDS, Timer
+from drivers.t30.timers import CARRIER_GAP_MS, MAX_COMMAND_TRIES, TCF_SECONDS, TRAINING_REPLY_SECONDS, Timer
 
 
 def send_dcs(session: Session) -> list[Action]:
@@ -158,7 +158,30 @@ def on_no_identification(session: Session, event: Event) -> list[Action]:
 
 def on_training_sent(session: Session, event: Event) -> list[Action]:
     session.state = State.WAIT_CFR
+    session.listened_on = False
     return [ReceiveFrames(Timer.T4.seconds)]
+
+
+def _no_training_reply(session: Session) -> list[Action]:
+    """Nothing came within T4 after TCF: listen on until ``TRAINING_REPLY_SECONDS``
+    (the remote may be waiting out its T2 before it says FTT), then count the training
+    as failed and step down one rate, as HylaFAX does for a training that got no answer
+    (at the floor: the same rate again). Three silent trainings in a row end the call."""
+    if not session.listened_on:
+        session.listened_on = True
+        return [ReceiveFrames(TRAINING_REPLY_SECONDS - Timer.T4.seconds)]
+    session.silent_trainings += 1
+    if session.silent_trainings >= MAX_COMMAND_TRIES:
+        return disconnect(
+            session,
+            CallOutcome.TRAINING_FAILED,
+            f"no response to DCS/TCF after {session.silent_trainings} trainings "
+            f"(waited {TRAINING_REPLY_SECONDS:g} s after each)",
+        )
+    assert session.settings is not None
+    if next_rate(session.settings.bit_rate, session.usable_rates) is None:
+        return send_dcs(session)
+    return step_down(session, "the remote did not answer training")
 
 
 def on_training_response(session: Session, event: Event) -> list[Action]:
@@ -168,6 +191,9 @@ def on_training_response(session: Session, event: Event) -> list[Action]:
     reply = TRAINING.get(fcf)
     if reply is None:
         return unexpected(session, frame, "CFR or FTT")
+    if reply.step is Step.LISTEN_ON:
+        return _no_training_reply(session)
+    session.silent_trainings = 0
     if reply.step is Step.START_PAGES:
         assert session.settings is not None
         rate = session.settings.bit_rate

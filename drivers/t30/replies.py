@@ -33,6 +33,10 @@ class Step(enum.Enum):
     START_PAGES = "phase C: send the page (ECM: its first block)"
     STEP_DOWN = "next lower rate (fallback order), TSI + DCS + TCF again; below the floor: end"
     REPEAT = "send the same command again after T4, at most 3 times in all (T.30 5.3.2)"
+    LISTEN_ON = (
+        "listen on until 7 s after TCF (the remote may be waiting out its T2), then the next lower rate "
+        "(at the floor: the same); the 3rd silent training in a row: end"
+    )
     NEXT = "next page (after the last: DCN)"
     RETRAIN_NEXT = "TSI + DCS + TCF (lower rate if the policy steps down on RTP), then the next page"
     RESEND_LOWER = "step down one rate, TSI + DCS + TCF, the same page again; after too many: end"
@@ -81,7 +85,7 @@ TRAINING = _table(
         FCF.DIS: Reply(Step.REPEAT, outcome=CallOutcome.TRAINING_FAILED, clause="5.3.2 (DCS not received)"),
         FCF.CRP: Reply(Step.REPEAT, outcome=CallOutcome.TRAINING_FAILED, clause="5.3.6.1.6"),
         FCF.DCN: _HUNG_UP,
-        None: Reply(Step.REPEAT, outcome=CallOutcome.TRAINING_FAILED, clause="5.3.2, T4"),
+        None: Reply(Step.LISTEN_ON, outcome=CallOutcome.TRAINING_FAILED, clause="5.3.2, T4; receiver's T2"),
     },
 )
 

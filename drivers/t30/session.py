@@ -101,6 +101,8 @@ class Session:
     resends: int = 0  # times the current page was sent again after RTN
     missed_commands: int = 0  # DIS instead of a reply to MPS/EOP for the current page
     tries: int = 0  # times the current command has been sent
+    listened_on: bool = False  # the wait for CFR/FTT was already extended past T4
+    silent_trainings: int = 0  # DCS/TCF in a row that got no reply at all
     last_command: tuple[Frame, ...] = ()
     # ECM (T.30 Annex A)
     block: int = 0  # 0-based block of the current page

@@ -42,6 +42,13 @@ TCF_SECONDS = 1.5
 #: Silence between the end of one carrier and the start of the next (T.30 5.3.1: 75 +-20 ms).
 CARRIER_GAP_MS = 75
 
+#: How long after TCF the sender listens for CFR/FTT before it trains again. A receiver
+#: whose high-speed receiver did not pick up the TCF answers only when its T2 (6 +-1 s)
+#: runs out (SpanDSP: 7 s from DCS, i.e. about 5.5 s after TCF ends); DCS/TCF repeated
+#: at T4 (3 s) talks over that FTT, and the caller hears neither. HylaFAX waits 2 x T2
+#: where it knows the receiver lets T2 run out on purpose.
+TRAINING_REPLY_SECONDS = 7.0
+
 #: A command that got no valid response is sent again, at most 3 times in all (T.30 5.3.2).
 MAX_COMMAND_TRIES = 3
 

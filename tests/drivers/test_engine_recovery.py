@@ -131,17 +131,41 @@ def test_dis_again_means_the_remote_missed_our_dcs() -> None:
     assert sent_fcfs(engine.handle(identification())) == [FCF.TSI, FCF.DCS]
 
 
-def test_unanswered_dcs_is_tried_three_times() -> None:
-    """T.30 5.3.2: no CFR/FTT within T4 -> DCS again, 3 tries in all, then TRAINING_FAILED."""
+def test_unanswered_dcs_listens_on_then_steps_down_three_times_in_all() -> None:
+    """No CFR/FTT within T4: listen on to 7 s after TCF (a remote waiting out its T2
+    answers late; repeating DCS at T4 talked over it), then train one rate lower, as
+    HylaFAX does after a training that got no answer; the third silent training ends
+    the call. (Until issue 15: DCS again at the same rate after each T4, 3 tries.)"""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
     engine.handle(identification())
-    engine.handle(TrainingSent())
+    assert engine.handle(TrainingSent()) == [ReceiveFrames(3.0)]
+    rates = []
     for _ in range(2):
-        assert sent_fcfs(engine.handle(ReceiveTimeout())) == [FCF.TSI, FCF.DCS]
+        assert engine.handle(ReceiveTimeout()) == [ReceiveFrames(4.0)]
+        actions = engine.handle(ReceiveTimeout())
+        assert sent_fcfs(actions) == [FCF.TSI, FCF.DCS]
+        rates.append(next(a.bit_rate for a in actions if isinstance(a, SendTraining)))
         engine.handle(TrainingSent())
+    assert rates == [BitRate.V17_12000, BitRate.V29_9600]
+    engine.handle(ReceiveTimeout())
     final = final_action(engine.handle(ReceiveTimeout()))
-    assert final.outcome is CallOutcome.TRAINING_FAILED and "3 tries" in final.reason
+    assert final.outcome is CallOutcome.TRAINING_FAILED and "after 3 trainings" in final.reason
+
+
+def test_a_late_ftt_is_heard_and_a_reply_resets_the_silence_count() -> None:
+    engine = T30Sender(local_id=OUR_TSI, page_count=1)
+    engine.handle(CallAnswered())
+    engine.handle(identification())
+    for _ in range(5):  # a late FTT each time: never silent, down to V.27ter 2400
+        engine.handle(TrainingSent())
+        assert engine.handle(ReceiveTimeout()) == [ReceiveFrames(4.0)]
+        actions = engine.handle(reply(FCF.FTT))  # SpanDSP's FTT when its T2 ran out
+        assert sent_fcfs(actions) == [FCF.TSI, FCF.DCS]
+    engine.handle(TrainingSent())
+    engine.handle(ReceiveTimeout())
+    actions = engine.handle(ReceiveTimeout())
+    assert [a.bit_rate for a in actions if isinstance(a, SendTraining)] == [BitRate.V27TER_2400]  # the floor: again
 
 
 def test_crp_after_dcs_repeats_dcs() -> None:
