@@ -87,6 +87,8 @@ class EmulatedDce:
         self._mode = _Mode.COMMAND
         self._deadline: float | None = None
         self._commands = CommandLine(self)
+        # The remote's answer to a TCF, due at a clock time (``ftt_silence``).
+        self._held: tuple[list[bytes], float] | None = None
         self._reset()
 
     # --- input and timers -----------------------------------------------------------
@@ -259,8 +261,7 @@ class EmulatedDce:
         # Transmissions of the remote not yet read by the host: lists of frames.
         self._rx_queue: deque[list[bytes]] = deque()
         self._in_burst = False  # the host is reading a transmission frame by frame
-        # The remote's answer to a TCF, due at a clock time (``ftt_silence``).
-        self._held: tuple[list[bytes], float] | None = None
+        self._held = None
 
     def _command_bytes(self, data: bytes) -> bytes:
         """Collects a command line; returns the bytes left after it if the mode changed."""

@@ -296,8 +296,8 @@ class AnsweringFax:
     def _training(self, data: bytes, settings: wire.DcsSettings) -> list[bytes]:
         reply = self._judge_training(data, settings)
         self.ftt_answered = reply[0][2] & 0xFE == wire.FTT
-        if self.ftt_answered:
-            self.phase = _Phase.WAIT_DCS  # T.30 Figure 5-2: a TCF counts only after a DCS
+        if self.ftt_answered and self.profile.ftt_silence:
+            self.phase = _Phase.WAIT_DCS  # SpanDSP judges a TCF only after a DCS
         return reply
 
     def _judge_training(self, data: bytes, settings: wire.DcsSettings) -> list[bytes]:
