@@ -146,14 +146,17 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from faxd.outage import outages
 
     periods = outages(result.view.events)
-    if args.outage:
-        period = next((o for o in periods if o.id == args.outage), None)
-        if period is None:
-            raise AuditError(f"--outage {args.outage}: no such outage in the log (see `faxctl outage list`)")
-        since = since or datetime.fromisoformat(period.started)
-        until = until or (datetime.fromisoformat(period.ended) if period.ended else None)
+    period = next((o for o in periods if o.id == args.outage), None) if args.outage else None
+    if args.outage and period is None:
+        raise AuditError(f"--outage {args.outage}: no such outage in the log (see `faxctl outage list`)")
     data = report_data(
-        result.view, periods, since=since, until=until, log_entries=result.entries, head_seq=result.head_seq
+        result.view,
+        periods,
+        since=since,
+        until=until,
+        outage=period,
+        log_entries=result.entries,
+        head_seq=result.head_seq,
     )
     tz = ZoneInfo(zone)
     content = report_render.render_html(data, tz).encode() if fmt == "html" else report_render.render_pdf(data, tz)
@@ -202,7 +205,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("report", help="totals, tables, failures, times and a chart as HTML or PDF, verified log")
     p.add_argument("--since", help="documents received at or after this ISO date/time (local unless an offset)")
     p.add_argument("--until", help="documents received before this ISO date/time")
-    p.add_argument("--outage", help="the period of this outage (e.g. O-1), unless --since/--until say otherwise")
+    p.add_argument("--outage", help="documents received or faxed during this outage (e.g. O-1)")
     p.add_argument("-o", "--output", required=True, help="FILE.html or FILE.pdf")
     p.set_defaults(handler=cmd_report)
     p = commands.add_parser("keygen", help="create the log's Ed25519 key pair once (refuses to replace one)")

@@ -10,6 +10,8 @@ Rules:
 - The report is about the documents *received* in ``[since, until)`` (UTC instants;
   no bound means no limit), with everything that happened to them, also after
   ``until``: a document dropped at 23:59 and confirmed at 00:01 counts as confirmed.
+  For one outage (``outage=``) they are the documents the reconciliation counts for it:
+  received during it, or faxed during it (held before it was declared).
 - A *message* is one job: one document to one recipient. Every message is exactly one
   of confirmed, failed (for good) or open (queued, held, active), so
   ``confirmed + failed + open == messages`` for the totals and for every row of the
@@ -32,11 +34,12 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from faxd.audit.view import DocumentView, JobView, LogView
 from faxd.outage import Outage
+from faxd.reconcile import in_outage
 from faxd.redact import redact_text
 
 OPEN_STATES = frozenset({"queued", "held", "active"})
@@ -117,6 +120,7 @@ class ReportData:
     latency: Latency
     hours: tuple[Hour, ...]
     unconfirmed: tuple[Unconfirmed, ...]
+    for_outage: str | None = None  # the outage the documents were chosen by
 
 
 def _at(text: str) -> datetime:
@@ -270,17 +274,26 @@ def report_data(
     generated: datetime | None = None,
     log_entries: int = 0,
     head_seq: int = 0,
+    outage: Outage | None = None,
 ) -> ReportData:
-    """The report's figures for the documents received in ``[since, until)``.
+    """The report's figures for the documents received in ``[since, until)`` and, if
+    ``outage`` is given, counted for that outage (then the only outage shown).
 
     ``outages`` are those the log records; the ones that overlap the period are kept.
     ``log_entries``/``head_seq`` say which verified log the figures come from."""
     generated = generated or datetime.now(UTC)
-    documents = sorted((d for d in view.documents.values() if in_window(d, since, until)), key=lambda d: d.received)
+    documents = sorted(
+        (
+            d
+            for d in view.documents.values()
+            if in_window(d, since, until) and (outage is None or in_outage(d, view, outage))
+        ),
+        key=lambda d: d.received,
+    )
     jobs = [view.jobs[j] for d in documents for j in d.jobs if j in view.jobs]
     kept = tuple(
-        o
-        for o in outages
+        replace(o, reason=redact_text(o.reason))  # the coordinator's free text
+        for o in ([outage] if outage else outages)
         if (until is None or _at(o.started) < until) and (since is None or o.ended is None or _at(o.ended) >= since)
     )
     waits = [
@@ -305,4 +318,5 @@ def report_data(
         latency=Latency(len(waits), median(waits), percentile(waits, 0.95), max(waits, default=None)),
         hours=_hours(view, jobs, kept, generated),
         unconfirmed=_unconfirmed(view, documents),
+        for_outage=outage.id if outage else None,
     )

@@ -127,10 +127,14 @@ def _local(moment: datetime | str | None, zone: ZoneInfo) -> str:
 
 
 def _period(data: ReportData, zone: ZoneInfo) -> str:
-    if data.since is None and data.until is None:
-        return "at any time (the whole log)"
-    since = f"from {_local(data.since, zone)}" if data.since else "from the start of the log"
-    return f"{since} until {_local(data.until, zone)}" if data.until else f"{since} on"
+    """What the report is about: "Documents <this>"."""
+    window = ""
+    if data.since or data.until:
+        window = f"from {_local(data.since, zone)}" if data.since else "from the start of the log"
+        window += f" until {_local(data.until, zone)}" if data.until else " on"
+    if data.for_outage:
+        return f"received or faxed during outage {data.for_outage}" + (f", and received {window}" if window else "")
+    return f"received {window or 'at any time (the whole log)'}"
 
 
 def _totals(data: ReportData) -> list[tuple[str, str]]:
@@ -184,7 +188,7 @@ def _figure(data: ReportData, zone: ZoneInfo) -> Figure:
     handles, names = ax.get_legend_handles_labels()
     handles.append(Patch(color=OUTAGE_COLOUR, alpha=0.35))
     names.append("outage")
-    ax.legend(handles, names, fontsize=8, loc="upper right")
+    ax.legend(handles, names, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside, never over a bar
     return fig
 
 
@@ -302,7 +306,7 @@ def render_pdf(data: ReportData, zone: ZoneInfo) -> bytes:
 
     story: list[Any] = [
         p(title(data), h1),
-        p(f"Documents received {_period(data, zone)}; times in {zone.key}.", body),
+        p(f"Documents {_period(data, zone)}; times in {zone.key}.", body),
         p(
             f"From the confirmation log as verified at {_local(data.generated, zone)}: {data.log_entries} entries, "
             f"signatures and chain intact, published head entry {data.head_seq}. No patient data: documents are "

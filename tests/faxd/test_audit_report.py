@@ -262,3 +262,19 @@ def test_the_outage_option_and_the_period(site: Site, tmp_path: Path, capsys: py
     assert code == 0 and "0 documents, 0 messages" in out
     dom = Dom((tmp_path / "none.html").read_text(encoding="utf-8"))
     assert "No messages in this period." in "".join(dom.text)
+
+
+def test_a_long_outage_still_open_renders(tmp_path: Path) -> None:
+    """An outage in force for three days with a message every two hours: 73 hours in the
+    chart's table, the outage shown as in force, both formats build."""
+    b = ViewBuilder()
+    for n in range(36):
+        doc = b.document(n, T0 + timedelta(hours=2 * n, minutes=7))
+        b.job(doc, "kommun-lund", "confirmed", [(T0 + timedelta(hours=2 * n, minutes=9), "confirmed")])
+    outage = Outage("O-2", "Mina planer nere", iso(T0), "coordinator", "x")
+    data = report_data(b.view, [outage], outage=outage, generated=T0 + timedelta(days=3, minutes=30))
+    assert len(data.hours) == 73 and all(h.in_outage for h in data.hours)
+    dom = Dom(render_html(data, ZONE))
+    assert len(dom.tables["hours"]) == 74 and dom.tables["outages"][1][3] == "in force"
+    assert "received or faxed during outage O-2" in "".join(dom.text)
+    assert render_pdf(data, ZONE).startswith(b"%PDF")

@@ -220,3 +220,19 @@ def test_identity_numbers_in_free_text_are_masked() -> None:
     texts = repr(data)
     assert "1212-1212" not in texts and "121212" not in texts
     assert data.unconfirmed[0].sha256 == doc.sha256
+
+
+def test_one_outage_counts_what_was_faxed_during_it() -> None:
+    """With outage=, a document held before the outage was declared and faxed during it is
+    counted (as the reconciliation counts it); one received and faxed before it is not; the
+    outage's reason is redacted like every free text."""
+    b = ViewBuilder()
+    held = b.document(1, T0)  # dropped at 07:00, held: faxed at 08:10
+    b.job(held, "kommun-lund", "confirmed", [(T0 + timedelta(hours=1, minutes=10), "confirmed")])
+    before = b.document(2, T0 - timedelta(hours=3))
+    b.job(before, "kommun-lund", "confirmed", [(T0 - timedelta(hours=2), "confirmed")])
+    outage = Outage("O-1", "nere, ring 121212-1212", iso(T0 + timedelta(hours=1)), "coordinator", "x")
+    data = report_data(b.view, [outage], outage=outage)
+    assert data.documents == 1 and data.for_outage == "O-1" and data.unconfirmed == ()
+    assert data.outages[0].reason == "nere, ring [redacted]"
+    assert report_data(b.view, [outage], since=T0 + timedelta(hours=1)).documents == 0
