@@ -14,6 +14,11 @@ Two measurements against the real daemon (``faxd`` as a process, simulated modem
 
     .venv/bin/python -m bench.bench_load intake --documents 10000
     .venv/bin/python -m bench.bench_load drain --documents 24 --speed 0.25
+    .venv/bin/python -m bench.bench_load drain --speed 1 --documents 16 --one-documents 4
+
+At ``--speed 1`` (real line pace) a call is bounded by line time, as on a real line; at
+lower factors the simulators and render work compete for the CPU and the ratio measures
+the machine's cores rather than the daemon.
 """
 
 from __future__ import annotations
@@ -57,10 +62,41 @@ def config_text(directory: Path, modems: int, *, device: str, speed: float) -> s
     return "\n".join(lines) + "\n"
 
 
+def _recipient_pairs() -> list[tuple[str, str]]:
+    """(municipality, outpatient unit) pairs from the example directory, no fax number twice.
+
+    The queue never runs two calls to one number at once (a second modem would get busy),
+    so documents that all go to the same two units can never keep more than two modems
+    busy. A region's outage load goes to many units: each document here names its own.
+    """
+    from routing.directory import Directory, UnitKind
+
+    directory = Directory.load(ROOT / "examples" / "directory.csv")
+    taken: set[str] = set()
+
+    def distinct(kind: UnitKind) -> list[str]:
+        ids = []
+        for unit in sorted(directory.units.values(), key=lambda u: u.id):
+            if unit.kind is kind and unit.fax not in taken and unit.id != "sus-lund-avd-12":
+                taken.add(unit.fax)
+                ids.append(unit.id)
+        return ids
+
+    municipalities = distinct(UnitKind.MUNICIPALITY)
+    outpatient = distinct(UnitKind.OUTPATIENT)
+    return list(zip(municipalities, outpatient, strict=False))
+
+
+PAIRS = _recipient_pairs()
+
+
 def document(i: int) -> bytes:
-    """A one-page admission notice, different in every document (its reference)."""
+    """A one-page admission notice, different in every document (its reference), to the
+    i-th pair of recipients (round robin over the directory)."""
     content = b"BT /F1 14 Tf 72 770 Td (Inskrivningsinformation) Tj 0 -30 Td (Dokument %d) Tj ET" % i
-    return pb.simple(content=content, info=pb.routing_info(FaxdReference=f"LAST-{i:05d}"))
+    municipality, outpatient = PAIRS[i % len(PAIRS)]
+    info = pb.routing_info(FaxdReference=f"LAST-{i:05d}", FaxdMunicipality=municipality, FaxdOutpatient=outpatient)
+    return pb.simple(content=content, info=info)
 
 
 class Daemon:
@@ -218,6 +254,11 @@ def run_drain(count: int, modems: int, speed: float) -> dict[str, object]:
     db = sqlite3.connect(db_path)
     states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
     first, last = db.execute("SELECT min(started), max(ended) FROM attempts").fetchone()
+    calls = [
+        datetime.fromisoformat(end).timestamp() - datetime.fromisoformat(start).timestamp()
+        for start, end in db.execute("SELECT started, ended FROM attempts WHERE ended IS NOT NULL").fetchall()
+    ]
+    per_modem = dict(db.execute("SELECT modem, count(*) FROM attempts GROUP BY modem").fetchall())
     db.close()
     seconds = datetime.fromisoformat(last).timestamp() - datetime.fromisoformat(first).timestamp()
     shutil.rmtree(root, ignore_errors=True)
@@ -227,6 +268,9 @@ def run_drain(count: int, modems: int, speed: float) -> dict[str, object]:
         "states": states,
         "seconds": round(seconds, 1),
         "jobs_per_minute": round(60 * states.get("confirmed", 0) / seconds, 2),
+        "attempts": len(calls),
+        "call_seconds_p50": round(statistics.median(calls), 1) if calls else None,
+        "calls_per_modem": per_modem,
         "daemon_peak_rss_mb": round(daemon.peak_mb, 1),
     }
 
@@ -237,6 +281,12 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=None)
     parser.add_argument("--speed", type=float, default=0.25, help="drain: line pace (1 = real)")
     parser.add_argument("--modems", type=int, default=8, help="drain: modems in the parallel run")
+    parser.add_argument(
+        "--one-documents",
+        type=int,
+        default=None,
+        help="drain: documents for the one-modem run (default: --documents); a rate, so fewer will do at line pace",
+    )
     parser.add_argument("--keep", action="store_true", help="intake: keep the site for inspection")
     args = parser.parse_args()
     if args.what == "intake":
@@ -245,7 +295,7 @@ def main() -> int:
         ok = result["queued"] == result["documents"] and result["work_files"] == result["queued"]
         return 0 if ok else 1
     count = args.documents or 24
-    one = run_drain(count, 1, args.speed)
+    one = run_drain(args.one_documents or count, 1, args.speed)
     print(json.dumps(one, indent=2), flush=True)
     many = run_drain(count, args.modems, args.speed)
     print(json.dumps(many, indent=2))

@@ -11,9 +11,10 @@ a recipient the sender asked for without anyone noticing.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,7 +71,9 @@ class DocumentMeta:
             if not key.startswith("Faxd"):
                 continue
             if key not in FIELD_KEYS:
-                raise MetadataError(f"unknown routing field {key!r}; known: {', '.join(FIELD_KEYS)}")
+                # The name itself is not quoted: a sidecar key can be anything, a name too.
+                hint = nearest(key, FIELD_KEYS) if len(key) <= 30 else ""
+                raise MetadataError(f"a Faxd* field is not a routing field{hint}; known: {', '.join(FIELD_KEYS)}")
             values[key] = value
         return cls(
             message_type=_message_type(values.get("FaxdType")),
@@ -86,15 +89,29 @@ class DocumentMeta:
         )
 
 
-def _shown(text: str) -> str:
-    """A field's value quoted for an error message, unless it may identify a patient.
+def nearest(text: str, known: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" when one of ``known`` (our own codes or ids) is close to ``text``.
 
-    Error messages go to the journal; a personal identity number typed into the wrong
-    field must not follow it there.
+    Error messages go to the journal, ``.reason`` files and ``faxctl``; a value from a
+    document may hold a patient's name or identity number, so it is never quoted. The
+    suggestion is one of our own words, which is safe to show and still points at a typo.
     """
     if _PERSONAL_NUMBER.search(text):
-        return "(value not shown: it looks like a personal identity number)"
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+        return ""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(text.strip().lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+
+
+def _id_problem(text: str) -> str:
+    """What is wrong with a would-be unit id, in our words (the value itself is not shown)."""
+    if _PERSONAL_NUMBER.search(text):
+        return "it looks like a personal identity number, which routing data must never hold"
+    if any(c.isspace() for c in text.strip()):
+        return "it holds blanks"
+    if any(not (c.isascii() and (c.isalnum() or c == "-")) for c in text.strip()):
+        return "it holds characters other than a-z, digits and hyphens"
+    return "a hyphen may only stand between letters or digits"
 
 
 def _text(key: str, value: object) -> str | None:
@@ -114,7 +131,8 @@ def _message_type(value: object) -> str | None:
     found = MessageType.from_code(text)
     if found is None:
         known = ", ".join(t.code for t in MessageType)
-        raise MetadataError(f"FaxdType {_shown(text)} is not a known message type; known: {known}")
+        hint = nearest(text, (t.code for t in MessageType))
+        raise MetadataError(f"FaxdType is not a known message type{hint}; known: {known}")
     return found.code
 
 
@@ -125,7 +143,8 @@ def _part(value: object) -> str | None:
     found = KartlaggningPart.from_code(text)
     if found is None:
         known = ", ".join(p.code for p in KartlaggningPart)
-        raise MetadataError(f"FaxdPart {_shown(text)} is not a part of the kartläggning; known: {known}")
+        hint = nearest(text, (p.code for p in KartlaggningPart))
+        raise MetadataError(f"FaxdPart is not a part of the kartläggning{hint}; known: {known}")
     return found.code
 
 
@@ -140,7 +159,7 @@ def _check_id(key: str, text: str) -> str:
     unit_id = text.strip().lower()
     if not _UNIT_ID.fullmatch(unit_id) or _PERSONAL_NUMBER.search(unit_id):
         raise MetadataError(
-            f"{key} {_shown(text)} is not a unit id (letters a-z, digits and hyphens, as in the fax directory)"
+            f"{key} is not a unit id (letters a-z, digits and hyphens, as in the fax directory): {_id_problem(text)}"
         )
     return unit_id
 
@@ -188,7 +207,8 @@ def _event_date(value: object) -> date | None:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise MetadataError(f"FaxdEventDate {_shown(text)} is not an ISO date (YYYY-MM-DD)") from None
+        what = "a day in the calendar" if _ISO_DATE.fullmatch(text) else "an ISO date"
+        raise MetadataError(f"FaxdEventDate is not {what} (YYYY-MM-DD)") from None
 
 
 def _reference(value: object) -> str | None:

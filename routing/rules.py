@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from routing.directory import Directory, Unit, UnitKind
 from routing.errors import RouteRefused
 from routing.message_types import KartlaggningPart, MessageType, detect_part, detect_type
-from routing.metadata import DocumentMeta
+from routing.metadata import DocumentMeta, nearest
 from routing.routine import DEFAULT_PRIORITIES, OWN_ROLE, ROUTINE, Role, TypeRule
 
 __all__ = ["Role", "Route", "RoutedRecipient", "route"]
@@ -116,13 +116,23 @@ def _unknown(unit_id: str, what: str, directory: Directory, key: str) -> str:
     """Why a unit id cannot be used: not in the directory, or outside its validity period."""
     inactive = directory.inactive.get(unit_id)
     if inactive is None:
-        return f"unknown {what} {unit_id!r} ({key}): not in the fax directory (version {directory.version})"
+        # Not the directory's id, so it may be anything a person typed (a name too): not
+        # quoted; the nearest id the directory holds is ours to suggest.
+        hint = nearest(unit_id, [*directory.units, *directory.inactive])
+        return f"unknown {what} ({key}): not in the fax directory (version {directory.version}){hint}"
     start = inactive.valid_from.isoformat() if inactive.valid_from else "..."
     end = inactive.valid_to.isoformat() if inactive.valid_to else "..."
     return (
         f"{what} {unit_id!r} ({key}) is in the fax directory (version {directory.version}) but not valid "
         f"today (valid {start} to {end})"
     )
+
+
+def _listed(unit_id: str, directory: Directory) -> str:
+    """A named unit id as a note may show it: the directory's own ids only."""
+    if unit_id in directory.units or unit_id in directory.inactive:
+        return unit_id
+    return "(a unit not in the fax directory)"
 
 
 def _sender(meta: DocumentMeta, directory: Directory, rule: TypeRule) -> Unit:
@@ -199,7 +209,7 @@ def _recipients(
         if not named:
             continue
         if role not in rule.roles:
-            others = [unit_id for unit_id in named if unit_id != sender.id]
+            others = [_listed(unit_id, directory) for unit_id in named if unit_id != sender.id]
             if others:
                 notes.append(
                     f"{role.field_key} {', '.join(others)}: not a recipient of {code} "

@@ -26,7 +26,7 @@ from pypdf.generic import PdfObject
 from faxd.redact import contains_identity_number
 from faxerrors import FaxError
 from imaging.limits import DocumentRenderError, RenderLimits
-from routing.metadata import FIELD_KEYS
+from routing.metadata import FIELD_KEYS, nearest
 from spool.entry import MAX_SIDECAR_BYTES, EntryRefused, open_regular, read_bounded
 
 #: A routing field's text: longer is not a code, an id list or a reference.
@@ -249,9 +249,10 @@ def read_sidecar(path: Path) -> dict[str, object]:
         raise DocumentRejected("the sidecar must hold a JSON object of Faxd* fields")
     unknown = sorted(set(data) - set(FIELD_KEYS))
     if unknown:
-        shown = [k if _FIELD_NAME.fullmatch(k) else "(a name that is not a Faxd* field)" for k in unknown[:5]]
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise DocumentRejected(
-            f"the sidecar has unknown fields {', '.join(dict.fromkeys(shown))}{more}; known: {', '.join(FIELD_KEYS)}"
-        )
+        # A key is the sender's free text (a patient's name fits in it): never quoted. The
+        # nearest contract field is ours to suggest, which still points at a typo.
+        hints = dict.fromkeys(nearest(k, FIELD_KEYS) for k in unknown[:20] if _FIELD_NAME.fullmatch(k))
+        hint = next((h for h in hints if h), "")
+        count = "an unknown field" if len(unknown) == 1 else f"{len(unknown)} unknown fields"
+        raise DocumentRejected(f"the sidecar has {count}{hint}; known: {', '.join(FIELD_KEYS)}")
     return {k: field_value(f"the sidecar's {k}", v) for k, v in data.items() if v not in (None, "", [])}

@@ -84,7 +84,9 @@ def storage_trouble(exc: BaseException) -> str | None:
     is fine, the storage is not, and it waits until the storage takes writes again.
     """
     if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
-        return f"{os.strerror(exc.errno or 0)} ({exc.filename or 'storage'})"
+        # The folder, not the file: a file's name in incoming/ may be the patient's.
+        where = os.path.dirname(os.fsdecode(exc.filename)) if isinstance(exc.filename, str | bytes) else ""
+        return f"{os.strerror(exc.errno or 0)} ({where or 'storage'})"
     if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
         text = str(exc).lower()
         if any(words in text for words in _SQLITE_STORAGE_WORDS):

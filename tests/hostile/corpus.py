@@ -375,9 +375,13 @@ def _sidecar_cases() -> list[Case]:
         raw("sc-array.pdf", b'["FaxdType"]', "object"),
         raw("sc-not-json.pdf", b"FaxdType=sip", "JSON"),
         raw("sc-empty.pdf", b"", "JSON"),
-        side("sc-unknown-id.pdf", {"FaxdMunicipality": "kommun-atlantis"}, reason="kommun-atlantis"),
-        side("sc-short-keys.pdf", {"Type": "sip", "Sender": "x"}, reason="unknown fields"),
-        side("sc-identity-key.pdf", {PNR: "x"}, reason="unknown fields"),
+        side(
+            "sc-unknown-id.pdf",
+            {"FaxdMunicipality": "kommun-atlantis"},
+            reason="unknown recipient (FaxdMunicipality): not in the fax directory",
+        ),
+        side("sc-short-keys.pdf", {"Type": "sip", "Sender": "x"}, reason="unknown field"),
+        side("sc-identity-key.pdf", {PNR: "x"}, reason="unknown field"),
         side("sc-identity-value.pdf", {"FaxdSender": f"{NAME} {PNR}"}, reason="identity number"),
         side("sc-type-one.pdf", {"FaxdType": "checklista-beslutsstod"}, reason="checklista"),
     ]

@@ -73,16 +73,24 @@ def test_no_fields_at_all_is_an_empty_meta() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"FaxdEventDate": "2026-13-01"}, "FaxdEventDate '2026-13-01' is not an ISO date (YYYY-MM-DD)"),
-        ({"FaxdEventDate": "24/11/2026"}, "FaxdEventDate '24/11/2026' is not an ISO date (YYYY-MM-DD)"),
-        ({"FaxdEventDate": "20261124"}, "FaxdEventDate '20261124' is not an ISO date (YYYY-MM-DD)"),
-        ({"FaxdType": "remiss"}, "FaxdType 'remiss' is not a known message type; known: checklista-beslutsstod,"),
-        ({"FaxdPart": "status"}, "FaxdPart 'status' is not a part of the kartläggning; known: aktuellt-tillstand"),
-        ({"FaxdAslo": "vc-a"}, "unknown routing field 'FaxdAslo'; known: FaxdType,"),
-        ({"FaxdSender": "Vårdcentralen Lund"}, "FaxdSender 'Vårdcentralen Lund' is not a unit id"),
-        ({"FaxdAlso": "vc-a;vc-b"}, "FaxdAlso 'vc-a;vc-b' is not a unit id"),
+        ({"FaxdEventDate": "2026-13-01"}, "FaxdEventDate is not a day in the calendar (YYYY-MM-DD)"),
+        ({"FaxdEventDate": "24/11/2026"}, "FaxdEventDate is not an ISO date (YYYY-MM-DD)"),
+        ({"FaxdEventDate": "20261124"}, "FaxdEventDate is not an ISO date (YYYY-MM-DD)"),
+        ({"FaxdType": "remiss"}, "FaxdType is not a known message type; known: checklista-beslutsstod,"),
+        ({"FaxdType": "akutbald"}, "FaxdType is not a known message type (did you mean 'akutblad'?); known:"),
+        ({"FaxdPart": "status"}, "FaxdPart is not a part of the kartläggning; known: aktuellt-tillstand"),
+        ({"FaxdAslo": "vc-a"}, "a Faxd* field is not a routing field (did you mean 'FaxdAlso'?); known: FaxdType,"),
+        ({"FaxdAnnaSvensson": "vc-a"}, "a Faxd* field is not a routing field; known: FaxdType,"),
+        (
+            {"FaxdSender": "Vårdcentralen Lund"},
+            "FaxdSender is not a unit id (letters a-z, digits and hyphens, as in the fax directory): it holds blanks",
+        ),
+        (
+            {"FaxdAlso": "vc-a;vc-b"},
+            "FaxdAlso is not a unit id (letters a-z, digits and hyphens, as in the fax directory): it holds characters other",
+        ),
         ({"FaxdAlso": "[vc-a]"}, "FaxdAlso starts with '[' but is not a JSON list of unit ids"),
-        ({"FaxdAlso": '{"a": 1}'}, "FaxdAlso '{\"a\": 1}' is not a unit id"),
+        ({"FaxdAlso": '{"a": 1}'}, "FaxdAlso is not a unit id"),
         ({"FaxdParticipants": [1, 2]}, "FaxdParticipants must hold unit ids as text, not int"),
         ({"FaxdSender": ["vc-a"]}, "FaxdSender must be text, not list"),
         ({"FaxdReference": "19121212-1212"}, "FaxdReference looks like a personal identity number"),
@@ -115,4 +123,5 @@ def test_an_identity_number_in_the_wrong_field_is_not_repeated_in_the_error(key:
     with pytest.raises(MetadataError) as caught:
         DocumentMeta.from_fields({key: value})
     assert "1212" not in str(caught.value)
-    assert str(caught.value).startswith(f"{key} (value not shown")
+    assert "Tolvan" not in str(caught.value)
+    assert str(caught.value).startswith(key)

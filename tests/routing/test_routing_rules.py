@@ -287,7 +287,7 @@ def test_the_example_refusal_for_a_missing_municipality_reads_well() -> None:
 def test_an_unknown_recipient_is_refused_with_the_directory_version() -> None:
     """Nothing is sent to anyone if one named unit is not in the directory."""
     reason = refused(meta("sip", "vc-a", Municipality="kommun-a", Also="malmo-x"))
-    assert reason == f"unknown recipient 'malmo-x' (FaxdAlso): not in the fax directory (version {DIRECTORY.version})"
+    assert reason == f"unknown recipient (FaxdAlso): not in the fax directory (version {DIRECTORY.version})"
 
 
 def test_a_recipient_outside_its_validity_period_is_refused_saying_so() -> None:
@@ -315,7 +315,7 @@ def test_a_unit_of_the_wrong_kind_in_a_role_is_refused(field: str, unit: str, re
 def test_every_recipient_problem_is_reported_at_once() -> None:
     """A missing municipality and an unknown added unit: both in one reason."""
     reason = refused(meta("inskrivningsinformation", "avd-a", Outpatient="vc-a", Also="okand"))
-    assert "no FaxdMunicipality" in reason and "unknown recipient 'okand'" in reason
+    assert "no FaxdMunicipality" in reason and "unknown recipient (FaxdAlso)" in reason
 
 
 @pytest.mark.parametrize(
@@ -323,7 +323,7 @@ def test_every_recipient_problem_is_reported_at_once() -> None:
     [
         (meta("sip", None, Municipality="kommun-a"), "the document has no FaxdSender; sip is sent by the coordinating party"),
         (meta("sip", "okand-vc", Municipality="kommun-a"),
-         f"unknown sender 'okand-vc' (FaxdSender): not in the fax directory (version {DIRECTORY.version})"),
+         f"unknown sender (FaxdSender): not in the fax directory (version {DIRECTORY.version})"),
         (meta("andrad-utskrivning", "stangd-avd", Municipality="kommun-a", Outpatient="vc-a"),
          "sender 'stangd-avd' (FaxdSender) is in the fax directory"),
     ],
@@ -473,3 +473,24 @@ def test_units_sharing_one_machine_each_get_their_own_transmission_with_a_note()
 def test_the_sender_in_an_unused_role_is_not_noted() -> None:
     """An akutblad from vc-a naming vc-a as the patient's outpatient unit has nothing to note."""
     assert route(meta("akutblad", "vc-a", Ward="avd-a", Outpatient="vc-a"), DIRECTORY).notes == ()
+
+
+def test_a_name_shaped_unit_id_is_never_quoted_but_the_nearest_directory_id_is() -> None:
+    """A unit id is free text until the directory knows it: "anna-svensson" fits the shape of
+    an id, so a reason (journal, .reason file, faxctl) names the field and suggests only ids
+    the directory holds."""
+    reason = refused(meta("sip", "vc-a", Municipality="kommun-a", Also="anna-svensson"))
+    assert "anna" not in reason and "svensson" not in reason
+    assert "unknown recipient (FaxdAlso)" in reason
+    typo = refused(meta("sip", "vc-a", Municipality="kommun-a", Also="kommun-aa"))
+    assert typo.endswith("(did you mean 'kommun-a'?)")
+
+
+def test_a_note_on_an_unused_role_names_only_directory_ids() -> None:
+    """Units named in a role the row does not use are noted; an id the directory does not
+    hold is not repeated in the note."""
+    document = meta("akutblad", "kommun-a", Ward="avd-a", Outpatient="vc-a", Participants="anna-svensson")
+    notes = " ".join(route(document, DIRECTORY).notes)
+    assert "anna" not in notes
+    assert "FaxdParticipants (a unit not in the fax directory): not a recipient of akutblad" in notes
+    assert "FaxdOutpatient vc-a: not a recipient of akutblad" in notes

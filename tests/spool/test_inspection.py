@@ -78,5 +78,16 @@ def test_sidecar_with_unknown_field_is_rejected(tmp_path: Path) -> None:
     path = put(tmp_path, pdf_bytes())
     sidecar = tmp_path / "doc.pdf.json"
     sidecar.write_text(json.dumps({"FaxdTyp": "akutblad"}))
-    with pytest.raises(DocumentRejected, match="unknown fields FaxdTyp"):
+    with pytest.raises(DocumentRejected, match=r"an unknown field \(did you mean 'FaxdType'\?\)"):
         inspect(path, sidecar, **LIMITS)
+
+
+def test_sidecar_keys_are_never_quoted(tmp_path: Path) -> None:
+    """A sidecar key is the sender's free text (a patient's name fits): counted, not quoted."""
+    path = put(tmp_path, pdf_bytes())
+    sidecar = tmp_path / "doc.pdf.json"
+    sidecar.write_text(json.dumps({"FaxdAnnaSvensson": "x", "Anna Svensson": "y"}))
+    with pytest.raises(DocumentRejected) as caught:
+        inspect(path, sidecar, **LIMITS)
+    assert "Anna" not in str(caught.value) and "Svensson" not in str(caught.value)
+    assert str(caught.value).startswith("the sidecar has 2 unknown fields; known: FaxdType")
