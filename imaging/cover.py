@@ -12,13 +12,21 @@ what goes on the line. Sites may change the wording (`CoverTemplate`), not the s
 fields: the mandatory fields are drawn whatever the template says.
 
 It is designed for the line (issue 15): every page of a call costs line time, and the
-cover is one more page on every call. So the sheet is A4 wide but only as long as its
-content (T.30 lets a page end anywhere; a receiver cuts or prints it short), about 9 cm
-rather than 29.7; type is 8-16 pt, which fine resolution (7.7 lines/mm) still prints
-legibly; there are no filled areas or frames (a vertical edge costs a code in every
-row it crosses, and a tall bold heading costs more than the notice); rules are
-horizontal, which cost almost nothing in MMR. About 3 KB in MMR, against 13 KB for the
-earlier full-page sheet with a framed 36 pt heading.
+cover is one more page on every call. MMR codes small text at roughly 10-14 octets a
+glyph whatever the layout (each stroke that starts or ends in a row costs a code), so
+what the sheet costs is mostly how many glyphs it carries. Hence: short default wording
+(the law reference stays in full), short labels, one field a line; type 6.5-8 pt, which
+fine resolution (7.7 lines/mm) still prints legibly (a test reads it back with
+tesseract); no filled areas, no frames (a vertical edge costs a code in every row it
+crosses), only thin horizontal rules, which cost almost nothing; and a page only as
+long as its content (T.30 lets a page end anywhere). About 4 KB in MMR at fine for
+typical names, 5.6 KB for the longest the directory and the routine give (a resumed
+call's line included), against 13 KB for the first full-page sheet with a framed 36 pt
+heading.
+
+The page header line (imaging/header.py) is not stamped on the cover (faxd/prepare.py):
+everything it says (time, sender, recipient, page count, reference) is on the sheet
+itself in larger type, and it would cost about 1.5 KB, a third of the sheet.
 """
 
 from __future__ import annotations
@@ -72,13 +80,14 @@ class CoverInfo:
 class CoverLabels:
     """The labels of the mandatory fields; a site may reword them, not drop them."""
 
+    # Short: every glyph is line time on every call (see the module docstring).
     sender: str = "Från"
-    callback: str = "Ring avsändaren"
+    callback: str = "Telefon"
     recipient: str = "Till"
-    recipient_fax: str = "Mottagarens faxnummer"
-    message_type: str = "Meddelandetyp"
-    pages_total: str = "Antal sidor"
-    sent_at: str = "Datum och tid"
+    recipient_fax: str = "Fax"
+    message_type: str = "Meddelande"
+    pages_total: str = "Sidor"
+    sent_at: str = "Skickat"
     job_reference: str = "Referens"
     continuation: str = "Fortsättning"
 
@@ -89,16 +98,15 @@ class CoverTemplate:
     {recipient_fax}, {pages_total} and {reference}; raises ValueError for other fields."""
 
     heading: str = "SEKRETESS"
-    subheading: str = "Faxmeddelande — sekretessbelagt"
+    subheading: str = ""  # a site may add one ("Faxmeddelande"); the heading says enough
     # Short on purpose: every glyph costs line time on every call (see the module docstring).
     notice: str = (
-        "Endast för mottagaren nedan. Kan innehålla uppgifter som omfattas av sekretess enligt"
-        " offentlighets- och sekretesslagen (2009:400) 25 kap. 1 §. Obehörig får inte läsa, kopiera"
-        " eller sprida innehållet."
+        "Kan omfattas av sekretess enligt offentlighets- och sekretesslagen (2009:400) 25 kap. 1 §."
+        " Endast för mottagaren."
     )
-    misdirected: str = "Om du har fått detta fax av misstag: ring avsändaren på {callback} och förstör handlingen."
-    pages_suffix: str = "inklusive detta försättsblad"
-    footer: str = ""  # "Antal sidor" already counts this sheet; a site may add a line here
+    misdirected: str = "Fel mottagare? Ring avsändaren på {callback} och förstör faxet."
+    pages_suffix: str = "med detta blad"
+    footer: str = ""  # "Sidor" already counts this sheet; a site may add a line here
     labels: CoverLabels = field(default_factory=CoverLabels)
 
     def __post_init__(self) -> None:
@@ -148,19 +156,23 @@ def cover_sheet_pdf(
         (labels.sent_at, info.sent_at.strftime("%Y-%m-%d %H:%M")),
         (labels.job_reference, info.job_reference),
     ]
+    misdirected = _fill(template.misdirected, values)
+    if info.sender_callback.strip() and info.sender_callback in misdirected:
+        # The number is on the sheet already, in the bold line a misdirected reader acts on:
+        # a second copy is line time on every call and tells nobody anything new.
+        rows.remove((labels.callback, info.sender_callback))
     if info.continuation_of_pages:
         received = info.continuation_of_pages + 1  # the original cover sheet was page 1
         rows.insert(
             6,
             (
                 labels.continuation,
-                f"Sidorna 1–{received} togs emot vid ett tidigare försök. Här följer sidorna "
-                f"{received + 1}–{info.pages_total}.",
+                f"Sidorna 1–{received} kom fram vid ett tidigare försök; här följer {received + 1}–{info.pages_total}.",
             ),
         )
-    sheet = _Sheet(8.0 / _Sheet.NOTICE if resolution is Resolution.NORMAL else 1.0)
+    sheet = _Sheet(8.0 / _Sheet.SMALLEST if resolution is Resolution.NORMAL else 1.0)
     sheet.heading(template.heading, template.subheading)
-    sheet.notice(_fill(template.notice, values), _fill(template.misdirected, values))
+    sheet.notice(_fill(template.notice, values), misdirected)
     sheet.fields(rows)
     sheet.footer(_fill(template.footer, values))
     buffer = io.BytesIO()
@@ -200,16 +212,19 @@ class _Sheet:
     edge); ``draw`` then puts it on a page exactly as tall as what was laid out."""
 
     MARGIN = 50.0  # sides: a receiver that centres a narrower scan must not cut text
-    TOP = 30.0
-    BOTTOM = 22.0
-    LABEL_WIDTH = 112.0
-    HEADING, SUBHEADING, NOTICE, WARNING, LABEL, VALUE, FOOTER = 12.0, 8.5, 7.0, 7.5, 7.0, 8.0, 7.0
+    TOP = 24.0
+    BOTTOM = 16.0
+    # Type sizes at fine resolution. 6.5 pt is the smallest: its capitals are 12-13 rows
+    # high at 7.7 lines/mm, and tesseract still reads every field (tests/imaging).
+    HEADING, SUBHEADING, NOTICE, WARNING, LABEL, VALUE, FOOTER = 11.0, 8.0, 6.5, 7.0, 6.5, 7.0, 6.5
+    SMALLEST = 6.5
 
     def __init__(self, scale: float) -> None:
         """``scale`` multiplies every type size and the spacing that follows from it."""
-        for name in ("HEADING", "SUBHEADING", "NOTICE", "WARNING", "LABEL", "VALUE", "FOOTER", "LABEL_WIDTH"):
+        for name in ("HEADING", "SUBHEADING", "NOTICE", "WARNING", "LABEL", "VALUE", "FOOTER"):
             setattr(self, name, getattr(type(self), name) * scale)
-        self.leading = 10.5 * scale
+        self.scale = scale
+        self.leading = self.VALUE + 2.0 * scale
         self.width = A4[0] - 2 * self.MARGIN
         self.depth = self.TOP
         self.items: list[_Text | _Rule] = []
@@ -222,58 +237,75 @@ class _Sheet:
         self.items.append(_Text(font, size, x, self.depth, text))
 
     def heading(self, heading: str, subheading: str) -> None:
-        # The heading and the kind of message on one line: bold, but not tall; what makes
-        # it stand out is that it comes first and is the only text this size.
+        # Bold, but not tall: a tall heading costs more than the notice, and what makes it
+        # stand out is that it comes first and is the only text this size.
         self.depth += self.HEADING
-        heading, size = _fit(winansi(heading), BOLD, self.HEADING, self.width * 0.45, 10.0)
+        heading, size = _fit(winansi(heading), BOLD, self.HEADING, self.width * 0.45, 9.0 * self.scale)
         self.text(BOLD, size, self.MARGIN, heading)
-        left = self.MARGIN + stringWidth(heading, BOLD, size) + 14
-        sub, sub_size = _fit(winansi(subheading), BOLD, self.SUBHEADING, self.MARGIN + self.width - left, 8.0)
-        self.text(BOLD, sub_size, left, sub)
-        self.depth += 7
+        if subheading.strip():
+            left = self.MARGIN + stringWidth(heading, BOLD, size) + 12
+            sub, sub_size = _fit(
+                winansi(subheading), BOLD, self.SUBHEADING, self.MARGIN + self.width - left, self.SMALLEST * self.scale
+            )
+            self.text(BOLD, sub_size, left, sub)
+        self.depth += 5 * self.scale
         self.items.append(_Rule(self.depth))
 
     def notice(self, notice: str, misdirected: str) -> None:
         # Clipped so that a site's long wording cannot make the sheet a page of prose.
-        notice_lines = _clip(simpleSplit(winansi(notice), REGULAR, self.NOTICE, self.width), 6)
-        warning_lines = _clip(simpleSplit(winansi(misdirected), BOLD, self.WARNING, self.width), 2)
-        self.depth += 4
+        notice_lines = _clip(
+            simpleSplit(winansi(notice), REGULAR, self.NOTICE, self.width), 6, REGULAR, self.NOTICE, self.width
+        )
+        warning_lines = _clip(
+            simpleSplit(winansi(misdirected), BOLD, self.WARNING, self.width), 2, BOLD, self.WARNING, self.width
+        )
+        self.depth += 2 * self.scale
         for line in notice_lines:
-            self.depth += self.NOTICE + 2
+            self.depth += self.NOTICE + 2 * self.scale
             self.text(REGULAR, self.NOTICE, self.MARGIN, line)
-        self.depth += 3
+        self.depth += 2 * self.scale
         for line in warning_lines:
-            self.depth += self.WARNING + 2.5
+            self.depth += self.WARNING + 2 * self.scale
             self.text(BOLD, self.WARNING, self.MARGIN, line)
-        self.depth += 6
+        self.depth += 5 * self.scale
         self.items.append(_Rule(self.depth))
-        self.depth += 2
+        self.depth += 1.5 * self.scale  # room above the ring of a first "Från"
 
     def fields(self, rows: list[tuple[str, str]]) -> None:
-        value_x = self.MARGIN + self.LABEL_WIDTH
-        value_width = self.width - self.LABEL_WIDTH
+        # The label column is as wide as the widest label (a site's long label wraps at
+        # 140 pt): short labels leave the values room for a long unit name on one line.
+        widest = max(stringWidth(winansi(label), BOLD, self.LABEL) for label, _ in rows)
+        label_width = min(widest, 140 * self.scale)
+        value_x = self.MARGIN + label_width + 10 * self.scale
+        value_width = self.MARGIN + self.width - value_x
         for label, value in rows:
-            label_lines = simpleSplit(winansi(label), BOLD, self.LABEL, self.LABEL_WIDTH - 8)[:2]
+            label_lines = simpleSplit(winansi(label), BOLD, self.LABEL, label_width)[:2]
             # Two lines of a long unit name is plenty; the rest would make the sheet long.
-            value_lines = _clip(simpleSplit(winansi(value) or "-", REGULAR, self.VALUE, value_width), 2)
-            top = self.depth + self.VALUE + 2
+            value_lines = _clip(
+                simpleSplit(winansi(value) or "-", REGULAR, self.VALUE, value_width),
+                2,
+                REGULAR,
+                self.VALUE,
+                value_width,
+            )
+            top = self.depth + self.leading
             for index, line in enumerate(label_lines):
                 self.items.append(_Text(BOLD, self.LABEL, self.MARGIN, top + self.leading * index, line))
             for index, line in enumerate(value_lines):
                 self.items.append(_Text(REGULAR, self.VALUE, value_x, top + self.leading * index, line))
-            self.depth = top + self.leading * (max(len(label_lines), len(value_lines)) - 1) + 1
-        self.depth += 6
+            self.depth = top + self.leading * (max(len(label_lines), len(value_lines)) - 1)
+        self.depth += 5 * self.scale
         self.items.append(_Rule(self.depth))
 
     def footer(self, text: str) -> None:
         if not text.strip():
             return
-        self.depth += self.FOOTER + 4
+        self.depth += self.FOOTER + 3 * self.scale
         line, size = _fit(winansi(text), REGULAR, self.FOOTER, self.width, self.FOOTER)
         self.text(REGULAR, size, self.MARGIN, line)
 
     def draw(self, pdf: canvas.Canvas) -> None:
-        # Thin rules: at fine resolution 0.5 pt is two rows, kept by the renderer's
+        # Thin rules: at fine resolution 0.5 pt is one or two rows, kept by the renderer's
         # no-anti-aliasing paths, and a horizontal rule costs a few codes in MMR.
         pdf.setLineWidth(0.5)
         for item in self.items:
@@ -297,7 +329,12 @@ def _fit(text: str, font: str, size: float, width: float, smallest: float) -> tu
     return text, size
 
 
-def _clip(lines: list[str], count: int) -> list[str]:
+def _clip(lines: list[str], count: int, font: str, size: float, width: float) -> list[str]:
+    """Returns at most ``count`` lines; if some were dropped, the last one kept ends with an
+    ellipsis, shortened so that it still fits ``width``."""
     if len(lines) <= count:
         return lines
-    return [*lines[: count - 1], lines[count - 1].rstrip() + " …"]
+    last = lines[count - 1].rstrip()
+    while last and stringWidth(last + " …", font, size) > width:
+        last = last[:-1].rstrip()
+    return [*lines[: count - 1], last + " …"]

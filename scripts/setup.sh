@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 # snmptrapd, smitools: the operations tests check the unit, the journal fields, the SNMP
 # agent, its traps and FAXD-MIB with them. chromium, poppler-utils: the audit report's
 # tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm.
+# tesseract-ocr, tesseract-ocr-swe: an independent OCR engine reads the cover sheet back
+# to show it is legible at fine.
 # One package a line, so that changes to this list merge cleanly.
 debian_packages=(
     libtiff-tools
@@ -30,6 +32,8 @@ debian_packages=(
     smitools
     chromium
     poppler-utils
+    tesseract-ocr
+    tesseract-ocr-swe
 )
 missing=()
 for p in "${debian_packages[@]}"; do
