@@ -143,6 +143,7 @@ class Class1Modem:
         self.ecm_frame_size = ecm_frame_size
         self._calls = 0
         self.name = name or device
+        self.description = "Class 1"  # shown in the modem's status while it is ready
         self.device = device
         self.speed = speed
         self.station = station

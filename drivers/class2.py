@@ -114,7 +114,11 @@ class Class2Modem:
             phase_timeout = quirks.phase_timeout_seconds
         flow_control = FlowControl(flow_control) if flow_control is not None else self.profile.flow_control
         self.dialect: Dialect = DIALECTS[fax_class]
+        # The command that sets flow control on the DCE in this class: the class's rule
+        # unless the family's profile says its firmware differs (lucent.toml: +FLO in Class 2).
+        self.flow_class_command = self.dialect.flow_command if quirks.flow_command is None else quirks.flow_command
         self.name = name or device
+        self.description = f"Class {fax_class}"  # shown in the modem's status while it is ready
         self.device = device
         self.speed = speed
         self.station = station
@@ -210,9 +214,9 @@ class Class2Modem:
         link.expect(f"{d.capabilities}={self.capabilities.text()}", ResultCode.OK)
         link.expect(f'{d.local_id}="{self.station.tsi}"', ResultCode.OK)
         link.expect(f"{d.bit_order}={1 if self.reversed_bit_order else d.default_bit_order}", ResultCode.OK)
-        if d.flow_command is not None:
+        if self.flow_class_command:
             values = {FlowControl.RTSCTS: 2, FlowControl.XONXOFF: 1, FlowControl.NONE: 0}
-            link.command(f"{d.flow_command}={values[self.flow_control]}")
+            link.command(f"{self.flow_class_command}={values[self.flow_control]}")
 
     def _hang_up(self, link: T31Link) -> bool:
         """Hangs up; returns False when the port itself failed (it is closed then)."""

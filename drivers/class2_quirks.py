@@ -11,6 +11,8 @@ arguments of ``Class2Modem``. Keys (all optional)::
     ecm = true                  # false: never ask this firmware for ECM (and so MMR)
     phase_timeout_seconds = 60  # how long +FDT (training) or a post-page exchange may take
     prefer_class = "1"          # for class = "auto": use this class when the modem offers it
+    flow_command = "+FLO"       # the DCE flow control command in this class ("" none); by
+                                # default Class 2.0/2.1 send +FLO, Class 2 (SP-2388 has none) not
 
 An unknown key or a wrong type is a ``QuirkError`` that names the key.
 """
@@ -36,6 +38,7 @@ class Class2Quirks:
     ecm: bool = True
     phase_timeout_seconds: float = 60.0
     prefer_class: str | None = None
+    flow_command: str | None = None  # None: the class's own rule (Dialect.flow_command)
 
     def driver_options(self) -> dict[str, Any]:
         """Returns the ``Class2Modem`` keyword arguments these quirks set."""
@@ -54,6 +57,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "ecm": (bool,),
     "phase_timeout_seconds": (int, float),
     "prefer_class": (str,),
+    "flow_command": (str,),
 }
 
 
@@ -77,6 +81,8 @@ def class2_quirks(section: Mapping[str, Any] | None, *, source: str = "profile")
             value = tuple(command.removeprefix("AT").removeprefix("at") for command in value)
         if key == "prefer_class" and value not in ("1", "2", "2.0", "2.1"):
             raise QuirkError(f"{source}: [class2] prefer_class: one of 1, 2, 2.0, 2.1")
+        if key == "flow_command" and value not in ("", "+FLO"):
+            raise QuirkError(f'{source}: [class2] flow_command: "+FLO" or "" (none)')
         if key == "phase_timeout_seconds" and value <= 0:
             raise QuirkError(f"{source}: [class2] phase_timeout_seconds: must be positive")
         values[key] = float(value) if key == "phase_timeout_seconds" else value

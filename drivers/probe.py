@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from drivers.at_codec import ResultCode
 from drivers.at_link import T31Link
@@ -128,12 +129,20 @@ def probe_modem(
     )
 
 
-def _shipped_profile(identification: str) -> tuple[str | None, str | None]:
-    """Returns the profile faxd ships for this identification, and its preferred class."""
-    profile = match_profile(identification)
-    if profile is None:
-        return None, None
-    return profile.name, class2_quirks(profile.sections.get("class2"), source=profile.source).prefer_class
+def profile_lookup(site_dir: Path | None = None) -> Callable[[str], tuple[str | None, str | None]]:
+    """Returns a ``profile_for`` for ``probe_modem``: the profile (a site's in ``site_dir``
+    first, then faxd's) whose ``match`` occurs in the identification, and its preferred class."""
+
+    def lookup(identification: str) -> tuple[str | None, str | None]:
+        profile = match_profile(identification, site_dir)
+        if profile is None:
+            return None, None
+        return profile.name, class2_quirks(profile.sections.get("class2"), source=profile.source).prefer_class
+
+    return lookup
+
+
+_shipped_profile = profile_lookup()
 
 
 def _class_details(link: T31Link, fax_class: str) -> ClassReport:
@@ -177,4 +186,13 @@ def detect_class(device: str, speed: int = 115200, prefer: str | None = None) ->
     return report.preferred
 
 
-__all__ = ["PREFERENCE", "ClassReport", "ProbeReport", "choose_class", "detect_class", "parse_classes", "probe_modem"]
+__all__ = [
+    "PREFERENCE",
+    "ClassReport",
+    "ProbeReport",
+    "choose_class",
+    "detect_class",
+    "parse_classes",
+    "probe_modem",
+    "profile_lookup",
+]

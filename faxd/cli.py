@@ -527,10 +527,10 @@ def cmd_modem_simulate(args: argparse.Namespace) -> int:
 
 def cmd_modem_probe(args: argparse.Namespace) -> int:
     from drivers.port import DriverError
-    from drivers.probe import probe_modem
+    from drivers.probe import probe_modem, profile_lookup
 
     try:
-        report = probe_modem(args.device, speed=args.speed)
+        report = probe_modem(args.device, speed=args.speed, profile_for=profile_lookup(args.profile_dir))
     except DriverError as exc:
         raise CliError(f"cannot probe {args.device}: {exc}") from None
     print(report.to_json() if args.json else report.text())
@@ -618,6 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("device", help="serial device (or a simulated modem's link)")
     p.add_argument("--speed", type=int, default=115200, help="serial speed (default 115200)")
     p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--profile-dir", type=Path, help="the site's modem profiles, tried before the shipped ones")
     p.set_defaults(func=cmd_modem_probe)
     register_audit(sub)
     register_coordinator(sub)

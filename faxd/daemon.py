@@ -177,7 +177,7 @@ class Daemon:
             sections = modem.profile.sections if modem.profile is not None else {}
             prefer = class2_quirks(sections.get("class2")).prefer_class
             fax_class = detect_class(device, modem.speed, prefer)
-            log.info("modem.class_detected", modem=modem.name, fax_class=fax_class)
+            log.info("modem.class_detected", modem=modem.name, fax_class=fax_class, prefer=prefer)
         if fax_class != "1":
             return Class2Modem(
                 device,

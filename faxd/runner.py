@@ -112,6 +112,7 @@ class ModemRunner(threading.Thread):
         self._current_job: Job | None = None
         self._state = ModemState.UNKNOWN
         self._down_reason: str | None = None
+        self._ready_detail: str | None = None  # the open driver's description, for the status
         self._last_used = time.monotonic()
         # One render child per modem, kept between jobs: starting one per document costs
         # more than rendering it (bench/bench_imaging.py).
@@ -200,8 +201,11 @@ class ModemRunner(threading.Thread):
         except MODEM_FAILURES as exc:
             self._modem_down(str(exc))
             return False
-        self._set_state(ModemState.READY, None)
-        log.info("modem.ready", modem=self.modem_name)
+        # The status shows what the driver says it is (e.g. "Class 2.0", also when the
+        # class was chosen by class = "auto"); FaxModem does not require the attribute.
+        self._ready_detail = getattr(self._modem, "description", None)
+        self._set_state(ModemState.READY, self._ready_detail)
+        log.info("modem.ready", modem=self.modem_name, detail=self._ready_detail)
         self._last_used = time.monotonic()
         return True
 
@@ -218,7 +222,7 @@ class ModemRunner(threading.Thread):
         finally:
             self._last_used = time.monotonic()
         if self._state is ModemState.DEGRADED:
-            self._set_state(ModemState.READY, None)
+            self._set_state(ModemState.READY, self._ready_detail)
         return True
 
     def _probe_due(self) -> bool:
@@ -332,7 +336,7 @@ class ModemRunner(threading.Thread):
                 return
             self._set_state(ModemState.DEGRADED, result.reason)
         elif self._state is ModemState.DEGRADED:
-            self._set_state(ModemState.READY, None)
+            self._set_state(ModemState.READY, self._ready_detail)
         self._remember_line(number, result)
         self._finish(job, attempt_id, result)
 

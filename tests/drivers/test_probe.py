@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,27 @@ def test_probe_reports_each_simulated_personality(fax_class: str, capsys: pytest
         assert capability in details[preferred]["capabilities"]
         assert details[preferred]["model"] == f"faxd simulated Class {fax_class} modem"
     assert f'class = "auto" uses: {preferred}' in text
+    # No shipped family profile claims the simulator: the generic profile is used.
+    assert report["quirk_profile"] is None and "quirk profile: (none matches; generic)" in text
+
+
+@pytest.mark.parametrize("fax_class", ["1", "2", "2.0", "2.1"])
+def test_probe_chooses_a_site_profile_that_matches(
+    fax_class: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site profile whose ``match`` names the simulated model is chosen, and its
+    ``[class2] prefer_class`` is what auto uses when the modem offers that class."""
+    (tmp_path / "simsite.toml").write_text(
+        'extends = "generic"\nmatch = ["faxd simulated Class"]\n[class2]\nprefer_class = "2.0"\n'
+    )
+    classes = EXPECTED[fax_class][0]
+    with SimulatedModem(fax_class=fax_class) as modem:
+        assert modem.path is not None
+        assert main(["modem", "probe", modem.path, "--json", "--profile-dir", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+    report, _ = json.JSONDecoder().raw_decode(out[out.index('{\n  "device"') :])
+    assert report["quirk_profile"] == "simsite"
+    assert report["preferred"] == ("2.0" if "2.0" in classes else EXPECTED[fax_class][1])
 
 
 def test_probe_of_nothing_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -155,6 +155,7 @@ class Gateway:
     device: str
     extra_config: str = ""
     fax_class: str = "1"  # the simulated modem's personality and the [[modem]] class
+    config_class: str | None = None  # the [[modem]] class when it differs ("auto")
     daemon: Child | None = None
     simulator: Child | None = None
     children: list[Child] = field(default_factory=list)
@@ -197,7 +198,7 @@ when_not_declared = "send"
 [[modem]]
 name = "m0"
 device = "{self.device}"
-class = "{self.fax_class}"
+class = "{self.config_class or self.fax_class}"
 {self.extra_config}
 """
         )
