@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 # independent Class 1 sender that proves that peer works; ghostscript: the reference
 # converter the benchmarks compare against; mgetty-fax: sendfax, an independent Class 2 /
 # 2.0 host that proves the simulator's Class 2 personalities (efax -o2/-o0 is the other).
-# systemd (systemd-analyze, -sysusers, -tmpfiles, journald), systemd-journal-remote, snmp,
-# snmptrapd, smitools: the operations tests check the unit, the journal fields, the SNMP
+# systemd (systemd-analyze, -sysusers, -tmpfiles, journald), snmp, snmptrapd, smitools
+# (and snmp-mibs-downloader, below): the operations tests check the unit, the journal fields, the SNMP
 # agent, its traps and FAXD-MIB with them. chromium, poppler-utils: the audit report's
 # tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm.
 # tesseract-ocr, tesseract-ocr-swe: an independent OCR engine reads the cover sheet back
@@ -26,7 +26,6 @@ debian_packages=(
     ghostscript
     mgetty-fax
     systemd
-    systemd-journal-remote
     snmp
     snmptrapd
     smitools
@@ -45,6 +44,24 @@ if ((${#missing[@]})); then
     echo "setup: installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# snmp-mibs-downloader: the IETF modules FAXD-MIB imports (SNMPv2-SMI, -TC, -CONF), for
+# smilint and snmptranslate in the MIB test. Debian has them only in non-free (the RFCs'
+# text may not be changed), in this package, which carries the RFCs and extracts the
+# modules offline into /var/lib/mibs/ietf when installed (download-mibs: no network).
+# non-free is enabled for this one package: the pin keeps every other non-free package out.
+if ! dpkg-query -W -f='${Status}' snmp-mibs-downloader 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+    echo "setup: installing snmp-mibs-downloader from Debian non-free (pinned to that package)"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$codename" | $sudo tee /etc/apt/sources.list.d/faxd-non-free.sources >/dev/null
+    printf 'Package: *\nPin: release o=Debian,c=non-free\nPin-Priority: -1\n\nPackage: snmp-mibs-downloader\nPin: release o=Debian,c=non-free\nPin-Priority: 500\n' \
+        | $sudo tee /etc/apt/preferences.d/faxd-non-free >/dev/null
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq snmp-mibs-downloader >/dev/null
 fi
 
 python=${PYTHON:-python3}
