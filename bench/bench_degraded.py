@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +81,6 @@ def _faxd(message: Message, site: Site, folder: Path, line: Sequence[str]) -> tu
             speed=modem_config.speed,
             station=station,
             name="bench",
-            ecm=modem_config.ecm,
-            min_bit_rate=modem_config.min_bit_rate,
-            max_page_resends=modem_config.max_page_resends,
         )
         try:
             result = modem.send(
@@ -91,7 +88,7 @@ def _faxd(message: Message, site: Site, folder: Path, line: Sequence[str]) -> tu
                     number=message.dial,
                     pages=message.pages,
                     expected_remote_id=message.expected_csi,
-                    station_check=site.config.station.check,
+                    policy=replace(modem_config.policy, station_check=site.config.station.check),
                 )
             )
         finally:

@@ -14,7 +14,7 @@ import subprocess
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -206,9 +206,6 @@ def send_with_faxd(message: Message, site: Site, folder: Path, pace: Sequence[st
             speed=modem_config.speed,
             station=station,
             name="bench",
-            ecm=modem_config.ecm,
-            min_bit_rate=modem_config.min_bit_rate,
-            max_page_resends=modem_config.max_page_resends,
         )
         try:
             result = modem.send(
@@ -216,7 +213,7 @@ def send_with_faxd(message: Message, site: Site, folder: Path, pace: Sequence[st
                     number=message.dial,
                     pages=message.pages,
                     expected_remote_id=message.expected_csi,
-                    station_check=site.config.station.check,
+                    policy=replace(modem_config.policy, station_check=site.config.station.check),
                 )
             )
         finally:

@@ -26,13 +26,13 @@ no_dialtone            the modem found no dial tone: the phone line to the modem
 no_carrier             answered, but no carrier at all (NO CARRIER on the dial)
 not_a_fax              answered, but no DIS within T1 (35 s), +FCERROR on the dial, or a DIS
                        that says it cannot receive
-training_failed        FTT at every rate down to ``min_bit_rate``, no common rate at or above
+training_failed        FTT at every rate down to ``Policy.min_bps``, no common rate at or above
                        it, or no response to DCS/TCF after 3 tries
 station_mismatch       station check ``strict``: the CSI (or no CSI) is not the expected
                        station; DCN before page 1, the reason names expected and seen
 remote_disconnected    the remote sent DCN, or asked for an operator (PIN/PIP); pages
                        confirmed so far stand (``pages_confirmed``)
-page_rejected          RTN for the same page more than ``max_page_resends`` times (each
+page_rejected          RTN for the same page more than ``Policy.max_page_resends`` times (each
                        resend one rate lower), or an ECM block still incomplete after CTC at
                        the lowest rate (EOR/ERR: the call carries on, the page and those
                        after it are not counted as confirmed)
@@ -67,9 +67,8 @@ from drivers.modem import (
 from drivers.page import Resolution
 from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
-from drivers.t30 import negotiation
 from drivers.t30.engine import T30Sender
-from drivers.t30.frames import BitRate, PageCoding
+from drivers.t30.frames import BitRate
 from drivers.traced_call import open_trace, run_traced
 
 logger = structlog.get_logger("drivers.class1")
@@ -119,28 +118,14 @@ class Class1Modem:
         profile: ModemProfile | None = None,
         flow_control: FlowControl | None = None,
         trace_dir: Path | None = None,
-        min_bit_rate: int = 2400,
-        max_page_resends: int = 2,
-        ecm: bool = True,
-        max_coding: PageCoding = PageCoding.MMR,
-        ecm_frame_size: int = 256,
     ) -> None:
         """``trace_dir``: write a protocol trace file per call there (off by default).
-        ``min_bit_rate``: FTT fallback gives up below this rate (TRAINING_FAILED).
-        ``max_page_resends``: how often a page is sent again after RTN (then PAGE_REJECTED).
-        ``ecm``: use error correction when the remote offers it; ``max_coding`` caps the
-        coding (MMR needs ECM); ``ecm_frame_size`` is 256 or 64 octets.
         ``profile``: the modem family's set-up and quirks (``drivers.quirks``; None: the
-        generic profile); ``flow_control``: None takes the profile's default.
+        generic profile); ``flow_control``: None takes the profile's default. How a call
+        behaves (ECM, lowest rate, resends, station check...) comes with each call, in
+        ``CallRequest.policy``.
         """
-        if ecm_frame_size not in negotiation.ECM_FRAME_SIZES:
-            raise ValueError(f"an ECM frame is 256 or 64 octets, not {ecm_frame_size}")
         self.trace_dir = trace_dir
-        self.min_bit_rate = min_bit_rate
-        self.max_page_resends = max_page_resends
-        self.ecm = ecm
-        self.max_coding = max_coding
-        self.ecm_frame_size = ecm_frame_size
         self._calls = 0
         self.name = name or device
         self.description = "Class 1"  # shown in the modem's status while it is ready
@@ -295,13 +280,7 @@ class Class1Modem:
             page_length_mm=max(page.length_mm for page in request.pages),
             expected_remote_id=request.expected_remote_id,
             rates=self._rates,
-            station_check=request.station_check,
-            min_bit_rate=self.min_bit_rate,
-            max_page_resends=self.max_page_resends,
-            ecm=self.ecm if request.ecm is None else request.ecm and self.ecm,
-            max_coding=self.max_coding,
-            ecm_frame_size=self.ecm_frame_size,
-            start_bit_rate=request.start_bit_rate,
+            policy=request.policy,
         )
         runner = CallRunner(link, request.pages, on_page_confirmed, self._log, link.trace)
         final = runner.run(engine)

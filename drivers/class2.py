@@ -82,8 +82,6 @@ class Class2Modem:
         flow_control: FlowControl | str | None = None,
         profile: ModemProfile | None = None,
         trace_dir: Path | None = None,
-        max_page_resends: int = 2,
-        ecm: bool = True,
         mmr: bool = True,
         init: Sequence[str] = (),
         reversed_bit_order: bool = False,
@@ -93,8 +91,11 @@ class Class2Modem:
         """``fax_class`` is "2", "2.0" or "2.1". ``profile``: the modem family's set-up
         (reset, init, flow control commands) and its ``[class2]`` quirks
         (``drivers.class2_quirks``; None: the generic profile); ``flow_control``: None
-        takes the profile's default. ``ecm``/``mmr``: ask the modem for error correction
-        and MMR when it has them (the profile may forbid ECM). ``init``: more commands
+        takes the profile's default. ``mmr``: ask the modem for MMR when it has it. How a
+        call behaves comes with each call in ``CallRequest.policy``: of it a Class 2 modem
+        leaves to us ECM (asked for at each call's set-up, when the modem has it and the
+        profile allows it), the resends after RTN and the station check; training, rates
+        and codings within those are the modem's own. ``init``: more commands
         after +FCLASS. ``reversed_bit_order``: the modem wants phase C data with the last
         bit of each octet first (+FBO/+FBOR 1); ``wait_for_xon`` overrides the dialect's
         rule; ``phase_timeout``: how long +FDT (training) and a post-page exchange may
@@ -109,7 +110,6 @@ class Class2Modem:
         init = (*quirks.init, *init)
         reversed_bit_order = reversed_bit_order or quirks.reversed_bit_order
         wait_for_xon = quirks.wait_for_xon if wait_for_xon is None else wait_for_xon
-        ecm = ecm and quirks.ecm
         if phase_timeout == 60.0:
             phase_timeout = quirks.phase_timeout_seconds
         flow_control = FlowControl(flow_control) if flow_control is not None else self.profile.flow_control
@@ -126,8 +126,7 @@ class Class2Modem:
         self.dial_timeout = dial_timeout
         self.flow_control = flow_control
         self.trace_dir = trace_dir
-        self.max_page_resends = max_page_resends
-        self.ecm = ecm
+        self.ecm_allowed = quirks.ecm  # the profile may forbid ECM (firmware that breaks with it)
         self.mmr = mmr
         self.init = tuple(init)
         self.reversed_bit_order = reversed_bit_order
@@ -149,7 +148,7 @@ class Class2Modem:
         if not request.pages:
             raise ValueError("a fax call needs at least one page")
         number = checked_atd_operand(request.number)
-        link = self._prepare()
+        link = self._prepare(ecm=request.policy.ecm)
         self._log.info("modem.call_started", pages=len(request.pages), fax_class=self.dialect.fax_class)
         call = _Call(self, link, request, on_page_confirmed)
         return run_traced(link, self._open_trace(), lambda: call.run(number), self._hang_up, self._log)
@@ -159,7 +158,7 @@ class Class2Modem:
         # The port failing on ATH means the modem went away during the check: it must
         # not pass (the next check would reopen the device path, which may by then lead
         # to another pseudo-terminal, or to a modem that is not this one).
-        if not self._hang_up(self._prepare()):
+        if not self._hang_up(self._prepare(ecm=True)):
             raise ModemUnavailable(
                 f"modem {self.name} on {self.device} went away during the check (port failed on ATH)"
             )
@@ -171,20 +170,23 @@ class Class2Modem:
 
     # --- set-up ---------------------------------------------------------------------
 
-    def _prepare(self) -> T31Link:
+    def _prepare(self, *, ecm: bool) -> T31Link:
+        """Opens the port and sets the modem up, asking for ECM if ``ecm`` (and the
+        profile allows it). A check (``probe``) places no call and asks for all the modem
+        has; each call sets the modem up again with its own policy."""
         try:
             if self._port is None:
                 self._port = SerialPort(self.device, speed=self.speed, flow_control=self.flow_control)
             self._port.discard_input()
             link = T31Link(self._port, command_timeout=self.command_timeout)
-            self._initialise(link)
+            self._initialise(link, ecm=ecm)
             return link
         except DriverError as exc:
             self.close()
             self._log.warning("modem.unavailable", error=str(exc))
             raise ModemUnavailable(f"modem {self.name} on {self.device} cannot be used: {exc}") from exc
 
-    def _initialise(self, link: T31Link) -> None:
+    def _initialise(self, link: T31Link, *, ecm: bool) -> None:
         """ATZ, E0V1, +FCLASS, the quirk profile's commands, then what we want of a call:
         capabilities within what the modem offers, our id, bit order, flow control.
 
@@ -210,7 +212,9 @@ class Class2Modem:
             link.command(command)  # firmware without one of these still sends faxes
         if link.command(f"{d.capabilities}=?").code is ResultCode.OK and link.info:
             offered = parse_ranges(link.info[-1])
-            self.capabilities = Capabilities.wanted(offered, ecm=self.ecm, mmr=self.mmr, ec_on=d.ec_on, df_mmr=d.df_mmr)
+            self.capabilities = Capabilities.wanted(
+                offered, ecm=ecm and self.ecm_allowed, mmr=self.mmr, ec_on=d.ec_on, df_mmr=d.df_mmr
+            )
         link.expect(f"{d.capabilities}={self.capabilities.text()}", ResultCode.OK)
         link.expect(f'{d.local_id}="{self.station.tsi}"', ResultCode.OK)
         link.expect(f"{d.bit_order}={1 if self.reversed_bit_order else d.default_bit_order}", ResultCode.OK)
@@ -322,7 +326,7 @@ class _Call:
         if result.code is not ResultCode.OK or not connected:
             return self.ended(Outcome.NO_CARRIER, f"the call was answered but no fax machine responded ({result.text})")
         problem = self._station_problem()
-        if problem is not None and self.request.station_check is StationCheck.STRICT:
+        if problem is not None and self.request.policy.station_check is StationCheck.STRICT:
             link.command(self.d.abort)  # DCN before any page (T.30 5.3.6.1.8)
             return self.result(Outcome.STATION_MISMATCH, f"{problem}; no page was sent")
         if problem is not None:
@@ -348,7 +352,7 @@ class _Call:
                         Outcome.REMOTE_DISCONNECTED, f"the remote asked for an operator (PIP) after page {index}"
                     )
                 continue
-            if name == "RTN" and resends < self.modem.max_page_resends:
+            if name == "RTN" and resends < self.request.policy.max_page_resends:
                 resends += 1
                 continue  # the modem retrains on the next +FDT (T.30 5.3.6.1.5)
             link.command(self.d.abort)
@@ -361,7 +365,7 @@ class _Call:
 
     def _station_problem(self) -> str | None:
         expected = self.request.expected_remote_id
-        if expected is None or self.request.station_check is StationCheck.OFF:
+        if expected is None or self.request.policy.station_check is StationCheck.OFF:
             return None
         if same_station(expected, self.remote_id):
             return None

@@ -16,9 +16,10 @@ from typing import Protocol
 
 from drivers.page import FaxPage
 
-# The engine owns the station policy (drivers.t30 may import nothing from drivers); drivers
-# and the daemon take it from here.
+# The engine owns the call policy and its station check (drivers.t30 may import nothing
+# from drivers); drivers and the daemon take them from here.
 from drivers.t30.negotiation import StationCheck as StationCheck
+from drivers.t30.session import Policy as Policy
 from faxerrors import FaxError
 
 
@@ -52,9 +53,10 @@ class CallRequest:
     number: str  # the dial string, already checked against the directory
     pages: Sequence[FaxPage]  # cover sheet first
     expected_remote_id: str | None = None  # CSI the directory expects, if it knows one
-    station_check: StationCheck = StationCheck.STRICT
-    ecm: bool | None = None  # False: never use ECM on this call; None: the modem's setting
-    start_bit_rate: int | None = None  # train first at or below this (per-destination memory)
+    # How the call behaves where T.30 leaves the choice to us (station check, ECM, lowest
+    # and first rate, resends...): one value from the configuration through the runner to
+    # the engine; see drivers.t30.session.Policy.
+    policy: Policy = Policy()
 
 
 @dataclass(frozen=True, slots=True)

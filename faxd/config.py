@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from drivers.modem import StationCheck
+from drivers.modem import Policy, StationCheck
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, ProfileError, apply, load_profile
 from faxd.config_keys import TrackedTable, nearest, track, unknown_keys
 from faxd.ops_config import OpsConfig, read_ops
@@ -63,9 +63,12 @@ class ModemConfig:
     simulator_speed: float = 0.0  # only for a simulated modem: 0 = no line delays, 1 = line pace
     simulator_profiles: Path | None = None  # only for a simulated modem: remotes and faults per number
     trace: bool = False  # write a protocol trace per call under state/trace/<modem>/
-    ecm: bool = True  # use error correction (and MMR) when the remote offers it
-    min_bit_rate: int = 2400  # training fallback gives up below this
-    max_page_resends: int = 2  # a page the remote rejects (RTN) is sent again this often
+    # How calls on this modem behave where T.30 leaves the choice to us, from the keys
+    # ecm (use error correction, and MMR, when the remote offers it), min_bit_rate
+    # (training fallback gives up below this) and max_page_resends (a page the remote
+    # rejects with RTN is sent again this often). The runner adds, per call, the
+    # [station] check (it reloads on HUP; modems do not) and the line memory's start rate.
+    policy: Policy = Policy()
     probe_seconds: float = 60.0  # an idle modem is checked with AT this often (0: never)
     # The modem family's set-up and quirks (drivers/profiles/README.md); None: "generic".
     profile: ModemProfile | None = None
@@ -389,9 +392,11 @@ class _Reader:
             simulator_speed=self.number(raw, f"{key}.simulator_speed", 0.0),
             simulator_profiles=profiles,
             trace=self.flag(raw, f"{key}.trace", False),
-            ecm=self.flag(raw, f"{key}.ecm", True),
-            min_bit_rate=int(self.number(raw, f"{key}.min_bit_rate", 2400, minimum=2400)),
-            max_page_resends=int(self.number(raw, f"{key}.max_page_resends", 2)),
+            policy=Policy(
+                ecm=self.flag(raw, f"{key}.ecm", True),
+                min_bps=int(self.number(raw, f"{key}.min_bit_rate", 2400, minimum=2400)),
+                max_page_resends=int(self.number(raw, f"{key}.max_page_resends", 2)),
+            ),
             probe_seconds=self.number(raw, f"{key}.probe_seconds", 60.0),
             profile=profile,
             flow_control=self.choice(raw, f"{key}.flow_control", FlowControl, profile.flow_control),

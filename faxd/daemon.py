@@ -186,8 +186,6 @@ class Daemon:
                 station=station,
                 name=modem.name,
                 trace_dir=trace,
-                ecm=modem.ecm,
-                max_page_resends=modem.max_page_resends,
                 profile=modem.profile,
                 flow_control=modem.flow_control,
             )
@@ -197,9 +195,6 @@ class Daemon:
             station=station,
             name=modem.name,
             trace_dir=trace,
-            ecm=modem.ecm,
-            min_bit_rate=modem.min_bit_rate,
-            max_page_resends=modem.max_page_resends,
             profile=modem.profile,
             flow_control=modem.flow_control,
         )

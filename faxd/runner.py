@@ -14,6 +14,7 @@ import termios
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -319,8 +320,11 @@ class ModemRunner(threading.Thread):
                     number=number,
                     pages=transmission.pages,
                     expected_remote_id=unit.station_id,
-                    station_check=self.config.station.check,
-                    start_bit_rate=self._start_rate(number),
+                    policy=replace(
+                        self.modem_config.policy,
+                        station_check=self.config.station.check,
+                        start_bps=self._start_rate(number),
+                    ),
                 ),
                 on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
             )

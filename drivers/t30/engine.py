@@ -16,8 +16,7 @@ from collections.abc import Iterable
 
 from drivers.t30.errors import LocalProtocolError
 from drivers.t30.events import Action, CallOutcome, Event, LineMemory
-from drivers.t30.frames import IDENTITY_LENGTH, BitRate, DCSFrame, PageCoding
-from drivers.t30.negotiation import ECM_FRAME_SIZES, StationCheck
+from drivers.t30.frames import IDENTITY_LENGTH, BitRate, DCSFrame
 from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, Policy, Session, State
 
 
@@ -34,39 +33,24 @@ class T30Sender:
         page_length_mm: float = 297.0,
         expected_remote_id: str | None = None,
         rates: Iterable[BitRate] = tuple(BitRate),
-        station_check: StationCheck = StationCheck.STRICT,
-        min_bit_rate: int = 2400,
-        max_page_resends: int = 2,
-        ecm: bool = True,
-        max_coding: PageCoding = PageCoding.MMR,
-        ecm_frame_size: int = 256,
-        step_down_on_rtp: bool = False,
-        start_bit_rate: int | None = None,
+        policy: Policy = Policy(),
     ) -> None:
         """``local_id`` is our TSI; ``rates`` are the rates our modem supports.
 
-        ``station_check`` says what a CSI other than ``expected_remote_id`` does (strict:
-        DCN before page 1; warn: send and record a warning; off). ``min_bit_rate`` is the
-        lowest rate FTT fallback may reach; ``max_page_resends`` how often a page is sent
-        again after RTN. ``ecm`` allows error correction when the remote offers it,
-        ``max_coding`` caps the page coding (MMR needs ECM), ``ecm_frame_size`` is 256 or 64.
-        ``step_down_on_rtp``: RTP lowers the rate like RTN does; ``start_bit_rate``: train
-        first at or below this rate (what the remote took last time).
+        ``policy`` is what T.30 leaves to the sender (``drivers.t30.session.Policy``): what
+        a CSI other than ``expected_remote_id`` does, the lowest rate FTT fallback may
+        reach, how often a page is sent again after RTN, ECM, the highest coding, the ECM
+        frame size, RTP and the rate to train at first.
 
         ``fine``/``superfine``: our pages have 7.7 / 15.4 lines/mm (each used only if the
         DIS offers it); ``page_length_mm``: the longest page, for the DCS length.
 
-        Raises ``ValueError`` for a TSI longer than 20 characters, no pages or an
-        impossible option.
+        Raises ``ValueError`` for a TSI longer than 20 characters or no pages.
         """
         if len(local_id) > IDENTITY_LENGTH or not local_id.isascii():
             raise ValueError(f"a TSI is at most {IDENTITY_LENGTH} ASCII characters: {local_id!r}")
         if page_count < 1:
             raise ValueError("a fax call sends at least one page")
-        if ecm_frame_size not in ECM_FRAME_SIZES:
-            raise ValueError(f"an ECM frame is 256 or 64 octets, not {ecm_frame_size}")
-        if max_page_resends < 0:
-            raise ValueError("max_page_resends cannot be negative")
         self._session = Session(
             local_id=local_id,
             page_count=page_count,
@@ -75,16 +59,7 @@ class T30Sender:
             page_length_mm=page_length_mm,
             expected_remote_id=expected_remote_id,
             rates=frozenset(rates),
-            policy=Policy(
-                station_check=StationCheck(station_check),
-                min_bps=min_bit_rate,
-                max_page_resends=max_page_resends,
-                ecm=ecm,
-                max_coding=max_coding,
-                ecm_frame_size=ecm_frame_size,
-                step_down_on_rtp=step_down_on_rtp,
-                start_bps=start_bit_rate,
-            ),
+            policy=policy,
         )
 
     @property

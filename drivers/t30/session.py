@@ -22,7 +22,7 @@ from drivers.t30.events import (
     Silence,
 )
 from drivers.t30.frames import FCF, BitRate, DCSFrame, DISFrame, Frame, PageCoding
-from drivers.t30.negotiation import StationCheck
+from drivers.t30.negotiation import ECM_FRAME_SIZES, StationCheck
 from drivers.t30.timers import CARRIER_GAP_MS, MAX_COMMAND_TRIES, Timer
 
 
@@ -66,7 +66,16 @@ TERMINAL_STATES = frozenset({State.DONE, State.FAILED})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """How this sender behaves where T.30 leaves the choice to the sender."""
+    """How this sender behaves where T.30 leaves the choice to the sender.
+
+    This is THE call policy of faxd, not only the engine's: the configuration builds it
+    (``faxd.config.ModemConfig.policy``), the runner completes it per call (the station
+    check of the running configuration, the start rate from the line memory) and hands it
+    over in ``drivers.modem.CallRequest.policy``; the Class 1 driver gives it to this engine
+    as it is, the Class 2 driver honours the fields a Class 2 modem leaves to the host. Every
+    field is a choice T.30 leaves to the sender, so a driver-level wrapper would only repeat
+    these fields and need the field-by-field copy this value replaced.
+    """
 
     station_check: StationCheck = StationCheck.STRICT
     min_bps: int = 2400  # give up with TRAINING_FAILED below this rate
@@ -76,6 +85,14 @@ class Policy:
     ecm_frame_size: int = 256
     step_down_on_rtp: bool = False  # RTP: retrain one rate lower before the next page
     start_bps: int | None = None  # begin at or below this rate (what the remote took last time)
+
+    def __post_init__(self) -> None:
+        """Raises ``ValueError`` for an option no call could honour."""
+        object.__setattr__(self, "station_check", StationCheck(self.station_check))
+        if self.ecm_frame_size not in ECM_FRAME_SIZES:
+            raise ValueError(f"an ECM frame is 256 or 64 octets, not {self.ecm_frame_size}")
+        if self.max_page_resends < 0:
+            raise ValueError("max_page_resends cannot be negative")
 
 
 @dataclass(slots=True, kw_only=True)

@@ -3,12 +3,14 @@ sender (fallback, RTN/RTP, DCN, station check, ECM with PPR and RNR) on a real p
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 from drivers.class1 import Class1Modem
-from drivers.modem import CallRequest, CallResult, Outcome, Station, StationCheck
+from drivers.modem import CallRequest, CallResult, Outcome, Policy, Station, StationCheck
 from drivers.page import FaxPage
 from drivers.simulator import RemoteProfile, SimulatedModem
 from drivers.simulator.remote import ReceivedCall
@@ -42,11 +44,14 @@ def _pixels(seed: int, rows: int = 300) -> npt.NDArray[np.bool_]:
 PAGES = [FaxPage(_pixels(seed)) for seed in (1, 2, 3)]
 
 
-def _send(simulator: SimulatedModem, number: str, **request: object) -> tuple[CallResult, ReceivedCall]:
+def _send(
+    simulator: SimulatedModem, number: str, expected_remote_id: str | None = None, **policy: Any
+) -> tuple[CallResult, ReceivedCall]:
     assert simulator.path is not None
-    modem = Class1Modem(simulator.path, station=STATION, name="sim0", command_timeout=2.0, min_bit_rate=4800)
+    modem = Class1Modem(simulator.path, station=STATION, name="sim0", command_timeout=2.0)
+    request = CallRequest(number, PAGES, expected_remote_id, policy=Policy(min_bps=4800, **policy))
     try:
-        result = modem.send(CallRequest(number=number, pages=PAGES, **request))  # type: ignore[arg-type]
+        result = modem.send(request)
     finally:
         modem.close()
     (call,) = simulator.wait_for_calls(1, timeout=10)

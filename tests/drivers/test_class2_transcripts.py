@@ -14,7 +14,7 @@ import pytest
 from drivers.class2 import Class2Modem
 from drivers.class2_dialect import CLASS_2, CLASS_2_0, HANGUP_CODES, hangup_outcome, hangup_table_markdown, parse_hangup
 from drivers.class2_session import Capabilities, SessionParams, parse_ranges
-from drivers.modem import CallRequest, Outcome, Station, StationCheck
+from drivers.modem import CallRequest, Outcome, Policy, Station, StationCheck
 from drivers.page import FaxPage
 from drivers.t4 import Coding, decode_page
 from tests.drivers.pages import random_boxes
@@ -203,7 +203,7 @@ def test_station_warn_sends_and_records() -> None:
     call = [Step("ATD0406280499", ok("+FCON", '+FCSI:"040 628 04 98"', "+FDIS:1,5,0,2,1,0,0,0")), *CLASS2_CALL[1:]]
     port = ScriptedPort(deque([*SETUPS["2"], *call]), True)
     request = CallRequest(
-        "0406280499", two_pages(), expected_remote_id="040 628 04 99", station_check=StationCheck.WARN
+        "0406280499", two_pages(), expected_remote_id="040 628 04 99", policy=Policy(station_check=StationCheck.WARN)
     )
     result = modem(port, "2").send(request)
     assert result.outcome is Outcome.CONFIRMED and result.warnings

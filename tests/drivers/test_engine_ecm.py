@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from drivers.t30 import Policy
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import (
     Action,
@@ -48,7 +49,7 @@ def _ecm_engine(
     page_count: int = 2, rates: RateCapability = RateCapability.V27TER_V29_V17, **options: object
 ) -> T30Sender:
     """Returns an engine past CFR, with block 0 of page 1 requested."""
-    engine = T30Sender(local_id=OUR_TSI, page_count=page_count, **options)  # type: ignore[arg-type]
+    engine = T30Sender(local_id=OUR_TSI, page_count=page_count, policy=Policy(**options))  # type: ignore[arg-type]
     engine.handle(CallAnswered())
     csi = IdentityFrame(fcf=FCF.CSI, final=False, identity="040 628 04 99")
     engine.handle(FramesReceived((csi, DISFrame(rates=rates, mr=True, ecm=True, mmr=True))))
@@ -118,7 +119,7 @@ def test_fourth_ppr_brings_ctc_at_the_next_lower_rate() -> None:
 
 
 def test_at_the_lowest_rate_the_fourth_ppr_brings_eor() -> None:
-    engine = _ecm_engine(rates=RateCapability.V27TER, min_bit_rate=4800)
+    engine = _ecm_engine(rates=RateCapability.V27TER, min_bps=4800)
     engine.handle(BlockSent(0, 0, 10, page_end=True))
     ppr = reply(PPRFrame(missing=frozenset({1, 2})))
     for _ in range(3):
@@ -186,7 +187,7 @@ def test_dcn_after_pps_keeps_confirmed_pages() -> None:
 
 
 def test_64_octet_frames_are_announced_and_used() -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, ecm_frame_size=64)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(ecm_frame_size=64))
     engine.handle(CallAnswered())
     engine.handle(FramesReceived((DISFrame(ecm=True, mmr=True),)))
     settings = engine.settings

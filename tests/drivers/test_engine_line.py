@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drivers.t30 import Policy
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import (
     Action,
@@ -51,7 +52,7 @@ def _at_page(engine: T30Sender, **dis: object) -> BitRate:
 
 def test_rtn_steps_down_one_rate_before_the_page_goes_again() -> None:
     """Old engine: same rate, three times, then page_rejected (FTT against SpanDSP)."""
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, max_page_resends=3)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(max_page_resends=3))
     seen = [_at_page(engine)]
     for _ in range(3):
         engine.handle(PageSent(0))
@@ -64,7 +65,7 @@ def test_rtn_steps_down_one_rate_before_the_page_goes_again() -> None:
 
 def test_rtp_steps_down_only_where_the_policy_says() -> None:
     for step_down, expected in ((False, BitRate.V17_14400), (True, BitRate.V17_12000)):
-        engine = T30Sender(local_id=OUR_TSI, page_count=2, step_down_on_rtp=step_down)
+        engine = T30Sender(local_id=OUR_TSI, page_count=2, policy=Policy(step_down_on_rtp=step_down))
         _at_page(engine)
         engine.handle(PageSent(0))
         actions = engine.handle(reply(FCF.RTP))
@@ -122,7 +123,7 @@ def test_the_remotes_64_octet_preference_is_honoured() -> None:
 def test_after_eor_err_the_call_carries_on_and_the_page_stays_unconfirmed() -> None:
     """Old engine: ERR ended the call. Now page 2 is still sent (T.30 A.4.4), but neither
     page counts as confirmed, so a retry sends page 1 again."""
-    engine = T30Sender(local_id=OUR_TSI, page_count=2, min_bit_rate=4800)
+    engine = T30Sender(local_id=OUR_TSI, page_count=2, policy=Policy(min_bps=4800))
     engine.handle(CallAnswered())
     engine.handle(identification(rates=RateCapability.V27TER, ecm=True, mmr=True))
     engine.handle(TrainingSent())
@@ -145,10 +146,10 @@ def test_after_eor_err_the_call_carries_on_and_the_page_stays_unconfirmed() -> N
 
 
 def test_the_first_rate_comes_from_the_memory() -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, start_bit_rate=9600)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(start_bps=9600))
     assert _at_page(engine) is BitRate.V29_9600
     assert engine.line_memory.trained_bps == 9600
-    low = T30Sender(local_id=OUR_TSI, page_count=1, start_bit_rate=2400, min_bit_rate=4800)
+    low = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(start_bps=2400, min_bps=4800))
     assert _at_page(low) is BitRate.V27TER_4800  # never below the floor
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from drivers.t30 import Policy
 from drivers.t30.engine import T30Sender
 from drivers.t30.events import (
     CallAnswered,
@@ -78,8 +79,8 @@ def test_fallback_uses_only_rates_the_dis_offers() -> None:
 
 
 def test_fallback_stops_at_the_minimum_rate() -> None:
-    """min_bit_rate=9600: after FTT at V.29 9600 there is nothing left: TRAINING_FAILED."""
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, min_bit_rate=9600)
+    """min_bps=9600: after FTT at V.29 9600 there is nothing left: TRAINING_FAILED."""
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(min_bps=9600))
     events: list[Event] = [CallAnswered(), identification()]
     events += [TrainingSent(), reply(FCF.FTT)] * 2
     events.append(TrainingSent())
@@ -94,7 +95,7 @@ def test_fallback_stops_at_the_minimum_rate() -> None:
 
 
 def test_no_rate_above_the_minimum_is_training_failed() -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, min_bit_rate=9600)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(min_bps=9600))
     engine.handle(CallAnswered())
     final = final_action(engine.handle(identification(rates=RateCapability.V27TER)))
     assert final.outcome is CallOutcome.TRAINING_FAILED
@@ -102,7 +103,7 @@ def test_no_rate_above_the_minimum_is_training_failed() -> None:
 
 
 def test_after_fallback_the_page_goes_at_the_lower_rate() -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, ecm=False)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(ecm=False))
     for event in (CallAnswered(), identification(), TrainingSent(), reply(FCF.FTT), TrainingSent()):
         actions = engine.handle(event)
     actions = engine.handle(reply(FCF.CFR))
@@ -223,7 +224,7 @@ def test_rtn_resends_the_same_page_after_retraining() -> None:
 
 
 def test_max_page_resends_zero_rejects_at_the_first_rtn() -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, max_page_resends=0)
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(max_page_resends=0))
     _at_page_one(engine)
     assert final_action(engine.handle(reply(FCF.RTN))).outcome is CallOutcome.PAGE_REJECTED
 
@@ -285,7 +286,7 @@ def test_unanswered_mps_is_repeated_then_protocol_error() -> None:
     ],
 )
 def test_coding_and_ecm_choice(dis: dict[str, Any], options: dict[str, object], coding: PageCoding, ecm: bool) -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=1, **options)  # type: ignore[arg-type]
+    engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(**options))  # type: ignore[arg-type]
     engine.handle(CallAnswered())
     engine.handle(identification(**dis))
     settings = engine.settings
@@ -314,7 +315,10 @@ def test_strict_blank_csi_is_a_mismatch() -> None:
 
 def test_warn_sends_and_records_the_mismatch() -> None:
     engine = T30Sender(
-        local_id=OUR_TSI, page_count=1, expected_remote_id="08-465 004 10", station_check=StationCheck.WARN
+        local_id=OUR_TSI,
+        page_count=1,
+        expected_remote_id="08-465 004 10",
+        policy=Policy(station_check=StationCheck.WARN),
     )
     _at_page_one(engine)
     final = final_action(engine.handle(reply(FCF.MCF)))
@@ -325,7 +329,10 @@ def test_warn_sends_and_records_the_mismatch() -> None:
 
 def test_off_does_not_compare() -> None:
     engine = T30Sender(
-        local_id=OUR_TSI, page_count=1, expected_remote_id="08-465 004 10", station_check=StationCheck.OFF
+        local_id=OUR_TSI,
+        page_count=1,
+        expected_remote_id="08-465 004 10",
+        policy=Policy(station_check=StationCheck.OFF),
     )
     _at_page_one(engine, mr=False)
     final = final_action(engine.handle(reply(FCF.MCF)))

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image, ImageSequence
 
 from drivers.class1 import Class1Modem
-from drivers.modem import CallRequest, Outcome, Station
+from drivers.modem import CallRequest, Outcome, Policy, Station
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.t30.frames import PageCoding
 from tests.drivers.pages import random_boxes
@@ -96,8 +96,13 @@ def _received(path: Path) -> list[npt.NDArray[np.bool_]]:
 def test_matrix(peer: tuple[SpandspPeer, int], ecm: bool, coding: PageCoding) -> None:
     """Three pages, one a full text form, reach SpanDSP pixel for pixel in every mode."""
     running, bps = peer
-    modem = Class1Modem(str(running.link), station=STATION, name="spandsp", max_coding=coding)
-    request = CallRequest(number="040-628 04 99", pages=PAGES, expected_remote_id="040-628 04 99", ecm=ecm)
+    modem = Class1Modem(str(running.link), station=STATION, name="spandsp")
+    request = CallRequest(
+        number="040-628 04 99",
+        pages=PAGES,
+        expected_remote_id="040-628 04 99",
+        policy=Policy(ecm=ecm, max_coding=coding),
+    )
     try:
         result = modem.send(request)
     finally:
@@ -128,11 +133,9 @@ def test_text_form_page_is_realistic() -> None:
 def test_call_record_names_what_we_sent(tmp_path: Path) -> None:
     """A one-page call with forced MH and no ECM: the record is complete, the trace written."""
     with SpandspPeer(link=tmp_path / "ttySD", out=tmp_path / "spandsp", args=["--csi", PEER_CSI]) as running:
-        modem = Class1Modem(
-            str(running.link), station=STATION, name="spandsp", ecm=False, trace_dir=tmp_path / "traces"
-        )
+        modem = Class1Modem(str(running.link), station=STATION, name="spandsp", trace_dir=tmp_path / "traces")
         try:
-            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES[:1]))
+            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES[:1], policy=Policy(ecm=False)))
         finally:
             modem.close()
         record = running.wait_for_call(1, timeout=30)
@@ -148,9 +151,9 @@ def test_call_record_names_what_we_sent(tmp_path: Path) -> None:
 def test_ecm_with_64_octet_frames(tmp_path: Path) -> None:
     """DCS bit 28: SpanDSP takes ECM frames of 64 octets too, and the pages come out exact."""
     with SpandspPeer(link=tmp_path / "ttySD", out=tmp_path / "spandsp", args=["--csi", PEER_CSI]) as running:
-        modem = Class1Modem(str(running.link), station=STATION, name="spandsp", ecm_frame_size=64)
+        modem = Class1Modem(str(running.link), station=STATION, name="spandsp")
         try:
-            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES[:2]))
+            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES[:2], policy=Policy(ecm_frame_size=64)))
         finally:
             modem.close()
         record = running.wait_for_call(1, timeout=30)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pytest
 
 from drivers.class1 import Class1Modem
-from drivers.modem import CallRequest, CallResult, Outcome, Station
+from drivers.modem import CallRequest, CallResult, Outcome, Policy, Station
 from drivers.page import FaxPage
 from drivers.quirks import Class1Quirks, ModemProfile
 from drivers.quirks import FlowControl as DriverFlow
@@ -61,12 +61,12 @@ def _send(
             station=STATION,
             name="sim0",
             command_timeout=2.0,
-            ecm=ecm,
             profile=modem_profile,
             flow_control=flow_control,
         )
         try:
-            result = modem.send(CallRequest(number=NUMBER, pages=[FaxPage(_page(1)), FaxPage(_page(2))]))
+            pages = [FaxPage(_page(1)), FaxPage(_page(2))]
+            result = modem.send(CallRequest(number=NUMBER, pages=pages, policy=Policy(ecm=ecm)))
         finally:
             modem.close()
         simulator.wait_for_calls(1, timeout=10)

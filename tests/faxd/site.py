@@ -39,7 +39,9 @@ class Site:
         open_modem: Callable[[], FaxModem] | None = None,
         max_attempts: int = 2,
         when_not_declared: str = "send",
+        modem_keys: str = "",
     ) -> None:
+        """``modem_keys``: more TOML lines for the modem's table (its call policy, say)."""
         self.directory_file = tmp_path / "directory.csv"
         shutil.copy(ROOT / "examples" / "directory.csv", self.directory_file)
         config_file = tmp_path / "faxd.toml"
@@ -49,7 +51,7 @@ class Site:
             f"[retry]\nmax_attempts = {max_attempts}\ndelay_seconds = 0\nbusy_delay_seconds = 0\nno_answer_delay_seconds = 0\n"
             + audit_config(tmp_path)
             + f'[outage]\nwhen_not_declared = "{when_not_declared}"\n'
-            '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n'
+            '[[modem]]\nname = "fake0"\ndevice = "/dev/null"\n' + modem_keys
         )
         self.config = load_config(config_file)
         self.folders = SpoolFolders(self.config.spool)

@@ -46,14 +46,13 @@ MATRIX = [
 def open_modem(path: str, fax_class: str) -> FaxModem:
     station = Station(tsi="+46 40 628 04 00", header_name="Test")
     if fax_class == "1":
-        return Class1Modem(path, station=station, name="sim0", command_timeout=2.0, max_page_resends=1)
+        return Class1Modem(path, station=station, name="sim0", command_timeout=2.0)
     return Class2Modem(
         path,
         fax_class=fax_class,
         station=station,
         name="sim0",
         command_timeout=2.0,
-        max_page_resends=1,
         phase_timeout=5.0,
     )
 
@@ -76,7 +75,12 @@ def test_fault_gives_outcome_log_entry_and_job_state(
     """The first call's outcome is logged with a reason, and the job is retried or not as the outcome says."""
     assert simulator.path is not None
     path = simulator.path
-    site = Site(tmp_path, max_attempts=3, open_modem=lambda: open_modem(path, simulator.fax_class))
+    site = Site(
+        tmp_path,
+        max_attempts=3,
+        open_modem=lambda: open_modem(path, simulator.fax_class),
+        modem_keys="max_page_resends = 1\n",  # the call policy, from the configuration through the runner
+    )
     admission(site)
     assert site.runner.run_once() and site.runner.run_once()  # one call per recipient
     log = {e["recipient"]: e for e in site.store.confirmation_log()}

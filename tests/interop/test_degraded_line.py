@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from drivers.class1 import Class1Modem
-from drivers.modem import CallRequest, CallResult, Outcome, Station
+from drivers.modem import CallRequest, CallResult, Outcome, Policy, Station
 from tests.drivers.test_interop_spandsp import PAGES as MATRIX_PAGES
 from tests.interop.spandsp_peer import SpandspPeer
 
@@ -37,9 +37,9 @@ def _call(tmp_path: Path, line: list[str], *, ecm: bool) -> tuple[CallResult, di
     record and our protocol trace; fails if SpanDSP decoded other pixels than we sent."""
     args = ["--csi", PEER_CSI, *LOSS, *line]
     with SpandspPeer(link=tmp_path / "ttySD", out=tmp_path / "spandsp", args=args) as peer:
-        modem = Class1Modem(str(peer.link), station=STATION, name="spandsp", ecm=ecm, trace_dir=tmp_path / "trace")
+        modem = Class1Modem(str(peer.link), station=STATION, name="spandsp", trace_dir=tmp_path / "trace")
         try:
-            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES))
+            result = modem.send(CallRequest(number="040-628 04 99", pages=PAGES, policy=Policy(ecm=ecm)))
         finally:
             modem.close()
         record = peer.wait_for_call(1, timeout=60)
