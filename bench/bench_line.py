@@ -44,6 +44,7 @@ modem is charged for it only at ``--realtime``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import statistics
@@ -74,7 +75,9 @@ from tests.interop.spandsp_peer import PEER_BIN  # noqa: E402
 
 #: A multiplier on the peer's fast regime; efax needs every page to last over 1 s of wall time.
 DEFAULT_SPEED = 4.0
-GOAL_RATIO = 0.6
+#: Issue 15's goals: the mean ratio over the messages, and no single message above 1.0.
+GOAL_MEAN_RATIO = 0.7
+GOAL_WORST_RATIO = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,12 @@ class Row:
     message: Message
     faxd: SentCall
     efax: SentCall
+    bare: SentCall | None = None  # faxd without its cover sheet (--cover-cost)
+
+    @property
+    def cover_seconds(self) -> float | None:
+        """Returns the line seconds the cover sheet added, its page exchange included."""
+        return None if self.bare is None else self.faxd.line_seconds - self.bare.line_seconds
 
     @property
     def ratio(self) -> float:
@@ -164,11 +173,20 @@ def print_table(rows: Sequence[Row], pace: str) -> None:
         f"{sum(r.efax.wall_seconds for r in rows):>9.1f}"
     )
     ratios = [r.ratio for r in rows]
-    met = sum(ratio <= GOAL_RATIO for ratio in ratios)
+    mean, worst = statistics.mean(ratios), max(ratios)
     print(
-        f"\nmean ratio per message: {statistics.mean(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f});"
-        f" goal <= {GOAL_RATIO} per message: met by {met} of {len(ratios)}"
+        f"\nmean ratio per message: {mean:.2f} (goal <= {GOAL_MEAN_RATIO}: {'met' if mean <= GOAL_MEAN_RATIO else 'not met'});"
+        f" min {min(ratios):.2f}; worst {worst:.2f} (goal <= {GOAL_WORST_RATIO}:"
+        f" {'met' if worst <= GOAL_WORST_RATIO else 'not met'})"
     )
+    covers = [(r, r.cover_seconds) for r in rows if r.cover_seconds is not None]
+    if covers:
+        print(
+            "\ncover sheet's line time (faxd's call minus the same call without the cover, its page exchange included):"
+        )
+        for row, seconds in covers:
+            octets = page_octets(row, "faxd")[0]
+            print(f"  {row.message.name:<38} {seconds:5.1f} s, cover {octets} octets {row.faxd.record['compression']}")
     print(
         "columns: doc = document pages; faxd/efax = pages each sent (faxd adds its cover sheet);"
         " ratio = faxd s / efax s"
@@ -244,6 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also the one-page sample forms (the mix of 1-, 2- and 3-page messages of issue 15)",
     )
+    parser.add_argument(
+        "--cover-cost",
+        action="store_true",
+        help="also send each message with faxd without its cover sheet, to measure what the cover costs",
+    )
     parser.add_argument("--keep", type=Path, help="keep call records, received TIFFs and efax files here")
     parser.add_argument("--json", type=Path, help="write the measured rows as JSON here")
     args = parser.parse_args(argv)
@@ -277,7 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = []
         for message in messages:
             calls = run_message(message, site, work, pace, ("faxd", "efax"))
-            rows.append(Row(message, calls["faxd"], calls["efax"]))
+            bare = None
+            if args.cover_cost:
+                without = dataclasses.replace(message, name=f"{message.name} (no cover)", pages=message.pages[1:])
+                bare = run_message(without, site, work / "bare", pace, ("faxd",))["faxd"]
+            rows.append(Row(message, calls["faxd"], calls["efax"], bare))
         print_table(rows, pace)
         print_floor(rows)
         paces = [] if args.no_pace_check else pace_check(messages[0], site, work, pace, rows[0])
@@ -293,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "recipient": r.message.recipient,
                             "faxd": r.faxd.record,
                             "efax": r.efax.record,
+                            "faxd_without_cover": r.bare.record if r.bare else None,
                             "ratio": r.ratio,
                         }
                         for r in rows
