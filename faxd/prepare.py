@@ -62,6 +62,7 @@ def transmission_pages(
     resolution: Resolution = Resolution.FINE,
     renderer: Renderer = render_pdf,
     first_page: int = 0,
+    sent_again_notice: str | None = None,
 ) -> Iterator[FaxPage]:
     """Cover sheet, then the document's pages, each with the header line, one at a time.
     The cover has no header line of its own: it carries everything the line says.
@@ -69,7 +70,8 @@ def transmission_pages(
     ``first_page`` > 0 resumes after pages the recipient already confirmed: a continuation
     cover sheet says so, and the pages keep their numbers in the header ("Sida 4/6").
     Raises imaging.DocumentRenderError (also at the end, if the renderer found
-    another number of pages than the cover sheet announced).
+    another number of pages than the cover sheet announced). ``sent_again_notice``: the whole
+    document goes again because the earlier part reached another machine (faxd/runner_resume.py).
     """
     sender = directory.get(sender_id)
     recipient = directory.get(recipient_id)
@@ -85,6 +87,7 @@ def transmission_pages(
         job_reference=job_id,
         sent_at=sent_at,
         continuation_of_pages=first_page or None,
+        sent_again_notice=sent_again_notice if not first_page else None,
     )
     header = HeaderInfo(
         sent_at=sent_at,

@@ -28,6 +28,7 @@ from faxd.intake import file_finished
 from faxd.line_memory import LineMemory
 from faxd.prepare import prepare
 from faxd.retry import decide
+from faxd.runner_resume import ResendReason, plan_call
 from faxd.store import AttemptEnd, Job, JobState, Store, now_utc
 from imaging import DocumentRenderError, RenderWorker
 from routing.directory import Directory, dial_string
@@ -280,6 +281,7 @@ class ModemRunner(threading.Thread):
             self.store.update_job_number(job.id, unit.fax, directory.version, "the directory changed the number")
             log.info("job.number_changed", directory_version=directory.version)
         number = dial_string(unit, self.config.dial_rule)
+        plan = plan_call(self.store, job, unit, number, self.config.station.check)
         sent_at = now_utc().astimezone()
         archive = archive_path(self.config.state, job.id, sent_at)
         archive.parent.mkdir(parents=True, exist_ok=True)
@@ -296,7 +298,8 @@ class ModemRunner(threading.Thread):
                 recipient_id=job.recipient,
                 sent_at=sent_at,
                 renderer=self._renderer.render,
-                first_page=job.pages_done,
+                first_page=plan.first_page,
+                sent_again_notice=plan.notice,
             )
         except DocumentRenderError as exc:
             self.store.fail_job(job, "document_error", f"the document could not be rendered: {exc}")
@@ -309,20 +312,21 @@ class ModemRunner(threading.Thread):
             number,
             len(transmission.pages),
             now_utc(),
-            first_page=job.pages_done,
+            first_page=plan.first_page,
             archive=transmission.archive.name,
+            sent_again_in_full=plan.resend_reason,
         )
-        log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id, resumed_after=job.pages_done)
+        log.info("job.dialing", pages=len(transmission.pages), attempt=attempt_id, resumed_after=plan.first_page)
         assert self._modem is not None
         try:
             result = self._modem.send(
                 CallRequest(
                     number=number,
                     pages=transmission.pages,
-                    expected_remote_id=unit.station_id,
+                    expected_remote_id=plan.expected_remote_id,
                     policy=replace(
                         self.modem_config.policy,
-                        station_check=self.config.station.check,
+                        station_check=plan.station_check,
                         start_bps=self._start_rate(number),
                     ),
                 ),
@@ -342,7 +346,39 @@ class ModemRunner(threading.Thread):
         elif self._state is ModemState.DEGRADED:
             self._set_state(ModemState.READY, self._ready_detail)
         self._remember_line(number, result)
+        if plan.guard_station is not None and result.outcome is Outcome.STATION_MISMATCH:
+            self._restart_in_full(job, attempt_id, result, plan.guard_station, number)
+            return
         self._finish(job, attempt_id, result)
+
+    def _restart_in_full(
+        self, job: Job, attempt_id: int, result: CallResult, earlier_station: str, number: str
+    ) -> None:
+        """A continuation met another station than the one that confirmed the earlier pages
+        (the call ended before page one): queue the whole document at once, the try given
+        back; see faxd/runner_resume.py for why the call ends rather than switching."""
+        reason = ResendReason.STATION_CHANGED
+        self.store.finish_attempt(
+            attempt_id,
+            job,
+            AttemptEnd(
+                result.outcome.value,
+                f"{result.reason}; the earlier pages went to {earlier_station}: the whole document is sent again",
+                result.remote_id,
+                result.pages_sent,
+                result.pages_confirmed,
+                result.bit_rate,
+            ),
+            job_state=JobState.QUEUED,
+            next_attempt=now_utc(),
+            count_attempt=False,
+        )
+        earlier = self.store.earlier_delivery(job.id)
+        self.store.restart_in_full(
+            job, reason.value, earlier=earlier, now={"number": number, "remote_id": result.remote_id or ""}
+        )
+        log.warning("job.resend_in_full", reason=reason.value, pages_confirmed_earlier=job.pages_done)
+        self.work.notify()
 
     def _confirmed_earlier(self, job: Job) -> None:
         """The remote confirmed every page in an attempt the daemon was killed in before it

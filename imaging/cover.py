@@ -68,12 +68,19 @@ class CoverInfo:
     # confirmed. The cover then says which pages follow, so the recipient can put the two
     # deliveries together (HylaFAX's "continuation cover page" does the same job).
     continuation_of_pages: int | None = None
+    # A resume that found another machine at the number (the directory changed it, or another
+    # station id answered): the whole document is sent again and this line says why, so the
+    # unit that got the earlier part and the one getting this know (issue 13). Words only
+    # about numbers and stations, never about the patient.
+    sent_again_notice: str | None = None
 
     def __post_init__(self) -> None:
         if self.pages_total < 1:
             raise ValueError("pages_total counts the cover sheet, so it is at least 1")
         if self.continuation_of_pages is not None and not 0 <= self.continuation_of_pages < self.pages_total - 1:
             raise ValueError("continuation_of_pages must leave at least one document page to send")
+        if self.sent_again_notice is not None and (self.continuation_of_pages or not self.sent_again_notice.strip()):
+            raise ValueError("sent_again_notice is a non-empty line on a full send, not on a continuation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ class CoverLabels:
     sent_at: str = "Skickat"
     job_reference: str = "Referens"
     continuation: str = "Fortsättning"
+    sent_again: str = "Skickas igen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +178,8 @@ def cover_sheet_pdf(
                 f"Sidorna 1–{received} kom fram vid ett tidigare försök; här följer {received + 1}–{info.pages_total}.",
             ),
         )
+    if info.sent_again_notice:
+        rows.insert(6, (labels.sent_again, info.sent_again_notice))
     sheet = _Sheet(8.0 / _Sheet.SMALLEST if resolution is Resolution.NORMAL else 1.0)
     sheet.heading(template.heading, template.subheading)
     sheet.notice(_fill(template.notice, values), misdirected)

@@ -9,6 +9,7 @@ has to back up. The package is split along its seams:
     base.py    one connection per thread, transactions, the confirmation log key
     queue.py   the writes: documents and jobs in, claims, attempts, recovery
     reads.py   the read-only queries ``faxctl`` shows
+    resume.py  which machine got the earlier pages; starting a document again in full
 
 ``Store`` is all of it, and what the rest of faxd imports.
 """
@@ -18,10 +19,11 @@ from __future__ import annotations
 from faxd.store.model import AttemptEnd, DocumentState, Job, JobState, NewJob, iso, now_utc
 from faxd.store.queue import QueueStore
 from faxd.store.reads import Reads
+from faxd.store.resume import ResumeStore
 from faxd.store.schema import SCHEMA
 
 
-class Store(QueueStore, Reads):
+class Store(QueueStore, ResumeStore, Reads):
     """The daemon's and faxctl's view of the database: queue writes and read queries."""
 
 

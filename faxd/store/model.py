@@ -60,6 +60,7 @@ class Job:
     document_pages: int
     created: datetime
     pages_done: int  # document pages the recipient confirmed in earlier attempts: resume after them
+    resend_reason: str | None = None  # set when the whole document goes again to another machine
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
@@ -81,6 +82,7 @@ class Job:
             document_pages=row["document_pages"],
             created=datetime.fromisoformat(row["created"]),
             pages_done=row["pages_done"],
+            resend_reason=row["resend_reason"],
         )
 
 
@@ -91,8 +93,19 @@ JOB_COLUMNS = (
     " j.recipient_name AS recipient_name, j.number AS number, j.priority AS priority, j.attempts AS attempts,"
     " j.directory_version AS directory_version, d.pages AS document_pages, j.created AS created,"
     " (SELECT COALESCE(MAX(a.first_page + MAX(a.pages_confirmed - 1, 0)), 0)"
-    " FROM attempts a WHERE a.job_id = j.id) AS pages_done"
+    " FROM attempts a WHERE a.job_id = j.id AND a.id > j.restart_after) AS pages_done,"
+    " j.resend_reason AS resend_reason"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierDelivery:
+    """The latest attempt (since the last restart) whose remote confirmed document pages:
+    the machine a continuation must reach again."""
+
+    attempt: int
+    number: str  # the dial string that call used
+    remote_id: str | None  # the CSI it reported; None if unknown (e.g. the daemon died mid-call)
 
 
 @dataclass(frozen=True, slots=True)

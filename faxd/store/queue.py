@@ -206,9 +206,11 @@ class QueueStore(Database):
         *,
         first_page: int = 0,
         archive: str | None = None,
+        sent_again_in_full: str | None = None,
     ) -> int:
         """Record a call about to be placed. ``first_page`` is the 0-based document page the
-        call starts at after its cover sheet (non-zero when resuming)."""
+        call starts at after its cover sheet (non-zero when resuming); ``sent_again_in_full``
+        why a job that had confirmed pages sends the whole document again (faxd/runner_resume.py)."""
         at = iso(now)
         with self.transaction() as conn:
             cur = conn.execute(
@@ -230,6 +232,7 @@ class QueueStore(Database):
                     "pages_total": pages_total,
                     "first_page": first_page,
                     "archive": archive,
+                    **({"sent_again_in_full": sent_again_in_full} if sent_again_in_full else {}),
                 },
             )
             assert cur.lastrowid is not None

@@ -86,6 +86,11 @@ SCHEMA = TABLES + audit.SCHEMA
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("attempts", "first_page", "INTEGER NOT NULL DEFAULT 0"),
     ("attempts", "archive", "TEXT"),
+    # A resume that would reach another machine starts the document again (issue 13):
+    # pages confirmed by attempts up to ``restart_after`` no longer count, and
+    # ``resend_reason`` says why the whole document goes again (the cover sheet prints it).
+    ("jobs", "restart_after", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "resend_reason", "TEXT"),
 )
 
 

@@ -61,13 +61,21 @@ def admission_meta(**extra: str) -> dict[str, str]:
     } | extra
 
 
-def make_pdf(path: Path, pages: int, *, metadata: dict[str, str] | None = None, label: str = "Form") -> Path:
-    """A form-like PDF: a title, boxes and text lines that differ per page."""
+def make_pdf(
+    path: Path,
+    pages: int,
+    *,
+    metadata: dict[str, str] | None = None,
+    label: str = "Form",
+    title: str = "Inskrivningsinformation",
+) -> Path:
+    """A form-like PDF: a title (the form's name: intake checks it against FaxdType), boxes
+    and text lines that differ per page."""
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     for n in range(1, pages + 1):
         c.setFont("Helvetica-Bold", 18)
-        c.drawString(60, 780, f"Inskrivningsinformation - {label}")
+        c.drawString(60, 780, f"{title} - {label}")
         c.setFont("Helvetica", 11)
         for i in range(20):
             c.drawString(60, 740 - i * 22, f"Fält {i + 1}: värde {n * 100 + i} - testformulär sida {n}")
@@ -156,6 +164,8 @@ class Gateway:
     extra_config: str = ""
     fax_class: str = "1"  # the simulated modem's personality and the [[modem]] class
     config_class: str | None = None  # the [[modem]] class when it differs ("auto")
+    directory: Path = DIRECTORY  # a test that edits the directory passes a copy
+    retry_delay_seconds: float = 0.2
     daemon: Child | None = None
     simulator: Child | None = None
     children: list[Child] = field(default_factory=list)
@@ -182,14 +192,14 @@ class Gateway:
 [paths]
 spool = "spool"
 state = "state"
-directory = "{DIRECTORY}"
+directory = "{self.directory}"
 [station]
 tsi = "+46 40 628 04 00"
 header_name = "Testgateway"
 callback = "040-628 04 00"
 [retry]
 max_attempts = 3
-delay_seconds = 0.2
+delay_seconds = {self.retry_delay_seconds}
 busy_delay_seconds = 0.2
 no_answer_delay_seconds = 0.2
 {audit_config(self.root)}
@@ -204,9 +214,16 @@ class = "{self.config_class or self.fax_class}"
         )
 
     def start_simulator(
-        self, *, speed: float = 0.0, csi: str = "+46 40 628 04 99", profiles: dict[str, dict[str, Any]] | None = None
+        self,
+        *,
+        speed: float = 0.0,
+        csi: str = "+46 40 628 04 99",
+        profiles: dict[str, dict[str, Any]] | None = None,
+        out: Path | None = None,
     ) -> Child:
-        """``profiles``: remote fax machine and faults per dialled number (digits)."""
+        """``profiles``: remote fax machine and faults per dialled number (digits). ``out``:
+        where its calls go (default ``received``; a second simulator needs its own, since
+        each numbers its calls from 1)."""
         link = self.root / "tty-sim"
         argv = [
             str(BIN / "faxctl"),
@@ -215,7 +232,7 @@ class = "{self.config_class or self.fax_class}"
             "--link",
             str(link),
             "--out",
-            str(self.received),
+            str(out or self.received),
             "--speed",
             str(speed),
             "--csi",
@@ -265,9 +282,9 @@ class = "{self.config_class or self.fax_class}"
         result: dict[str, Any] = json.loads(self.faxctl("status", "--json").stdout)
         return result
 
-    def calls(self) -> list[dict[str, Any]]:
+    def calls(self, out: Path | None = None) -> list[dict[str, Any]]:
         """The simulated remote's call summaries, oldest first."""
-        summaries = sorted(self.received.glob("call-*/summary.json"))
+        summaries = sorted((out or self.received).glob("call-*/summary.json"))
         return [json.loads(p.read_text()) | {"dir": str(p.parent)} for p in summaries]
 
     def stop_all(self) -> None:

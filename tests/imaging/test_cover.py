@@ -177,3 +177,35 @@ def test_continuation_cover_says_which_pages_follow() -> None:
     )
     text = PdfReader(io.BytesIO(cover_sheet_pdf(info))).pages[0].extract_text()
     assert "Fortsättning" in text and "Sidorna 1–3" in text and "4–6" in text
+
+
+def test_a_full_resend_cover_says_the_document_is_sent_again_and_why() -> None:
+    """The "sent again in full" notice is content of the sheet (issue 13): it is printed, and
+    it cannot be combined with a continuation."""
+    from dataclasses import replace
+    from datetime import datetime
+
+    import pytest
+    from pypdf import PdfReader
+
+    from faxd.runner_resume import ResendReason
+    from imaging import CoverInfo, cover_sheet_pdf
+
+    base = CoverInfo(
+        sender_name="A",
+        sender_callback="040-628 04 00",
+        recipient_name="B",
+        recipient_fax="040-628 04 10",
+        message_type="SIP",
+        pages_total=4,
+        job_reference="FX-1",
+        sent_at=datetime(2026, 11, 26, 10, 0),
+    )
+    for reason, words in ((ResendReason.NUMBER_CHANGED, "annat faxnummer"), (ResendReason.STATION_CHANGED, "annan")):
+        info = replace(base, sent_again_notice=reason.notice)
+        text = " ".join(PdfReader(io.BytesIO(cover_sheet_pdf(info))).pages[0].extract_text().split())
+        assert "Skickas igen" in text and "Hela handlingen skickas igen" in text and words in text
+    plain = " ".join(PdfReader(io.BytesIO(cover_sheet_pdf(base))).pages[0].extract_text().split())
+    assert "skickas igen" not in plain
+    with pytest.raises(ValueError, match="sent_again_notice"):
+        replace(base, sent_again_notice=ResendReason.NUMBER_CHANGED.notice, continuation_of_pages=1)
