@@ -53,7 +53,15 @@ MOMENTS = {
     "mid-call": r"event=t30\.page_confirmed",
     "writing the log": r"event=job\.sent",
 }
-SETTLE_TIMEOUT = 600.0
+# The final run waits for the daemon's document events, not for a fixed time: it ends when
+# every dropped document is in a final state (done, follow_up, quarantined) and nothing
+# waits in the spool. Caps, generous: a backlog of hundreds of jobs at the simulated line
+# pace takes many minutes on a loaded machine (the first 200-round run stopped after a
+# fixed 600 s with 92 jobs still queued and counted them as lost; they all finished later).
+SETTLE_CAP_SECONDS = 1800.0
+SETTLE_CAP_SECONDS_PER_DOCUMENT = 20.0
+SETTLE_STALL_SECONDS = 600.0  # no document event for this long: stuck, stop waiting
+FINAL_DOCUMENT_STATES = frozenset({"done", "follow_up", "quarantined"})
 
 
 @dataclass
@@ -70,6 +78,8 @@ class Report:
     failed_jobs: int = 0
     quarantined: int = 0
     calls: int = 0
+    settled: bool = False  # every document reached a final state before the cap
+    settle_seconds: float = 0.0
     moments: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
@@ -189,23 +199,47 @@ class Campaign:
         )
 
     def settle(self) -> None:
-        """Let the daemon run until no job is open and the spool is empty, then stop it."""
+        """Let the daemon run until every dropped document is in a final state and the spool
+        is empty (woken by its document events), or until the cap; then stop it."""
         daemon = self.start_daemon()
-        deadline = time.monotonic() + SETTLE_TIMEOUT
-        while time.monotonic() < deadline:
-            status = json.loads(self.faxctl("status", "--json").stdout)
-            spool = self.root / "spool"
-            waiting = [p for folder in ("incoming", "work") for p in (spool / folder).glob("*.pdf")]
-            if not status["open_jobs"] and not waiting:
+        started = time.monotonic()
+        cap = max(SETTLE_CAP_SECONDS, SETTLE_CAP_SECONDS_PER_DOCUMENT * len(self.dropped))
+        events = r"event=document\."
+        while True:
+            seen = daemon.count(events)  # before looking, so no event between is missed
+            if self.unfinished() == 0:
+                self.report.settled = True
                 break
-            # Look again after the daemon's next event (or half a minute without one).
+            remaining = cap - (time.monotonic() - started)
+            if remaining <= 0:
+                break
             try:
-                daemon.wait_for(r"event=", count=daemon.count(r"event=") + 1, timeout=30)
+                daemon.wait_for(events, count=seen + 1, timeout=min(remaining, SETTLE_STALL_SECONDS))
             except AssertionError:
-                pass
+                if daemon.proc.poll() is not None or remaining > SETTLE_STALL_SECONDS:
+                    break  # the daemon died, or nothing happened for the stall window
+        self.report.settle_seconds = round(time.monotonic() - started, 1)
         daemon.stop(signal.SIGTERM)
         if self.simulator is not None:
             self.simulator.stop(signal.SIGTERM)
+
+    def unfinished(self) -> int:
+        """Dropped documents not yet recorded in a final state, plus PDFs waiting in the spool."""
+        import sqlite3
+
+        spool = self.root / "spool"
+        waiting = sum(1 for folder in ("incoming", "work") for _ in (spool / folder).glob("*.pdf"))
+        db = self.root / "state" / "faxd.sqlite3"
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            final = {
+                sha
+                for sha, state in conn.execute("SELECT sha256, state FROM documents")
+                if state in FINAL_DOCUMENT_STATES
+            }
+        finally:
+            conn.close()
+        return waiting + sum(1 for sha in self.dropped.values() if sha not in final)
 
     # -- checks ----------------------------------------------------------------------
 

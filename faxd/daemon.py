@@ -237,6 +237,7 @@ class Daemon:
                 stopping=self.stopping,
             )
             runner.beat = self.ops.heartbeats.beat
+            runner.storage_failed = self._storage_failed
             runner.start()
             self.runners.append(runner)
         watcher = SpoolWatcher(self.folders.incoming, self.arrivals.put)

@@ -111,6 +111,11 @@ class ModemRunner(threading.Thread):
         # Set by the daemon: tells the watchdog this loop is alive and for how long
         # (faxd/systemd.py Heartbeats); a loop that stops beating gets the service restarted.
         self.beat: Callable[[str, float], None] = lambda _loop, _allowance: None
+        # Set by the daemon: a full or read-only disk seen here raises the daemon's storage
+        # alarm (once per episode, shown by faxctl status; intake stops until it clears).
+        self.storage_failed: Callable[[str], None] = lambda reason: log.error(
+            "alarm.storage", modem=self.modem_name, reason=reason
+        )
         self._current_job: Job | None = None
         self._state = ModemState.UNKNOWN
         self._down_reason: str | None = None
@@ -144,7 +149,7 @@ class ModemRunner(threading.Thread):
                 # the latest at the next start, which re-queues every active job).
                 trouble = None if isinstance(exc, SERIAL_ERRORS) else storage_trouble(exc)
                 if trouble:
-                    log.error("alarm.storage", modem=self.modem_name, reason=trouble)
+                    self.storage_failed(trouble)
                 else:
                     log.exception("runner.failed", modem=self.modem_name)
                 self.stopping.wait(STORAGE_RETRY_SECONDS if trouble else RETRY_AFTER_FAILURE_SECONDS)

@@ -16,6 +16,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path: Pa
     twice, no page received twice outside a resume, no temporary left, the log verifies."""
     report = run_campaign(tmp_path / "campaign", rounds=2, documents_per_round=2, seed=2)
     assert report.kills == 2 and report.documents == 4
+    assert report.settled, "the final run ends when every document is final, not on a timer"
     assert report.problems == []
     assert (report.lost, report.duplicated, report.pages_twice, report.temporaries) == (0, 0, 0, 0)
     assert report.log_verifies

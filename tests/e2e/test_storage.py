@@ -1,0 +1,176 @@
+"""Full and read-only disks under the real daemon, on real small tmpfs mounts (issue 13).
+
+The spool and the state each get a small tmpfs mount (root only: ``mount -t tmpfs``; the
+mounts live under the test's tmp_path and are unmounted in a finalizer). The daemon is
+stopped with SIGSTOP while the documents are dropped and the disk is filled, so that what
+it meets when it goes on is known; everything else waits on what the daemon logs.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Gateway, admission_meta, make_pdf
+
+pytestmark = pytest.mark.e2e
+
+RESUME_LIMIT_SECONDS = 60.0  # the issue: it resumes by itself within a minute
+
+
+def mount_tmpfs(where: Path, size: str) -> None:
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+
+
+@pytest.fixture
+def small_disks(gateway: Gateway) -> Iterator[Gateway]:
+    """``gateway`` with its spool (4 MiB) and state (8 MiB) on their own tmpfs mounts."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted: list[Path] = []
+    try:
+        for where, size in ((gateway.spool, "4m"), (gateway.state, "8m")):
+            mount_tmpfs(where, size)
+            mounted.append(where)
+        yield gateway
+    finally:
+        gateway.stop_all()
+        if gateway.daemon is not None:  # kept with the test's tmp_path, for a failure's story
+            (gateway.root / "daemon.log").write_text("\n".join(gateway.daemon.lines) + "\n")
+        for where in mounted:
+            subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file in ``folder`` until the file system is full; returns it."""
+    filler = folder / "filler.bin"
+    chunk = b"\0" * 65536
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(chunk)
+                handle.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        # Then byte by byte in smaller writes, so not even a page is left.
+        for size in (4096, 512, 1):
+            try:
+                while True:
+                    os.write(handle.fileno(), b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    return filler
+
+
+def temporaries(gateway: Gateway) -> list[Path]:
+    return [p for base in (gateway.spool, gateway.state) for p in base.rglob("*.tmp")]
+
+
+def waiting_or_recorded(gateway: Gateway, digests: set[str]) -> set[str]:
+    """The digests of dropped documents that are still in incoming/ or work/."""
+    found = set()
+    for folder in ("incoming", "work"):
+        for pdf in (gateway.spool / folder).glob("*.pdf"):
+            found.add(hashlib.sha256(pdf.read_bytes()).hexdigest())
+    return found & digests
+
+
+def drop_documents(gateway: Gateway, root: Path, count: int) -> set[str]:
+    digests = set()
+    for n in range(count):
+        pdf = make_pdf(root / f"doc-{n}.pdf", 2, metadata=admission_meta(FaxdReference=f"DISK-{n}"), label=f"D{n}")
+        digests.add(hashlib.sha256(pdf.read_bytes()).hexdigest())
+        gateway.send(pdf)
+    return digests
+
+
+def test_a_full_disk_stops_intake_with_an_alarm_loses_nothing_and_resumes_within_a_minute(
+    small_disks: Gateway, tmp_path: Path
+) -> None:
+    """Spool and state full: alarm.storage, faxctl status shows it, the documents wait and
+    no temporary is left; when space returns, the daemon resumes by itself (< 60 s) and
+    every document is sent."""
+    gateway = small_disks
+    gateway.start_simulator(out=tmp_path / "received")
+    daemon = gateway.start_daemon()
+    gateway.send(make_pdf(tmp_path / "first.pdf", 1, metadata=admission_meta(FaxdReference="DISK-A")))
+    daemon.wait_for(r"event=job\.sent", count=2, timeout=120)
+
+    daemon.proc.send_signal(signal.SIGSTOP)
+    try:
+        digests = drop_documents(gateway, tmp_path, 3)
+        fillers = [fill(gateway.state), fill(gateway.spool)]
+    finally:
+        daemon.proc.send_signal(signal.SIGCONT)
+    daemon.wait_for(r"event=alarm\.storage\b", timeout=60)
+
+    status = gateway.status()
+    assert status["daemon"]["storage_alarm"], status["daemon"]
+    assert "storage alarm" in gateway.faxctl("status").stdout
+    assert daemon.count(r"event=job\.sent") == 2  # nothing of the new documents went out
+    assert temporaries(gateway) == []
+    assert daemon.count(r"event=(intake|job)\.crashed|Traceback") == 0
+
+    started = time.monotonic()
+    for filler in fillers:
+        filler.unlink()
+    daemon.wait_for(r"event=alarm\.storage_cleared", timeout=RESUME_LIMIT_SECONDS)
+    cleared = time.monotonic() - started
+    daemon.wait_for(r"event=job\.sent", count=2 + 6, timeout=180)
+    daemon.wait_for(r"event=document\.done_filed", count=1 + 3, timeout=60)
+    all_sent = time.monotonic() - started
+    print(f"storage back: alarm cleared after {cleared:.1f} s, all six jobs sent after {all_sent:.1f} s")
+    assert cleared < RESUME_LIMIT_SECONDS
+
+    assert waiting_or_recorded(gateway, digests) == set()
+    assert temporaries(gateway) == []
+    assert not gateway.status()["daemon"]["storage_alarm"]
+    assert {e["outcome"] for e in gateway.log()} == {"confirmed"}
+    assert len(gateway.log()) == 8
+    assert "intact" in gateway.faxctl("log", "--verify").stdout
+    assert daemon.count(r"event=(intake|job)\.crashed|Traceback") == 0
+
+
+def test_a_read_only_spool_stops_intake_with_an_alarm_and_resumes_when_writable(
+    small_disks: Gateway, tmp_path: Path
+) -> None:
+    """The spool remounted read-only (as a kernel does after disk errors): the document waits
+    in incoming/, alarm.storage and faxctl status say so; remounted read-write, it is sent."""
+    gateway = small_disks
+    gateway.start_simulator(out=tmp_path / "received")
+    daemon = gateway.start_daemon()
+
+    daemon.proc.send_signal(signal.SIGSTOP)
+    try:
+        digests = drop_documents(gateway, tmp_path, 1)
+        subprocess.run(["mount", "-o", "remount,ro", str(gateway.spool)], check=True)
+    finally:
+        daemon.proc.send_signal(signal.SIGCONT)
+    try:
+        daemon.wait_for(r"event=alarm\.storage\b", timeout=60)
+        assert "read-only" in daemon.wait_for(r"event=alarm\.storage\b")[0].lower()
+        assert "storage alarm" in gateway.faxctl("status").stdout
+        assert waiting_or_recorded(gateway, digests) == digests
+    finally:
+        started = time.monotonic()
+        subprocess.run(["mount", "-o", "remount,rw", str(gateway.spool)], check=True)
+    daemon.wait_for(r"event=alarm\.storage_cleared", timeout=RESUME_LIMIT_SECONDS)
+    cleared = time.monotonic() - started
+    daemon.wait_for(r"event=job\.sent", count=2, timeout=120)
+    daemon.wait_for(r"event=document\.done_filed", timeout=60)
+    print(f"spool writable again: alarm cleared after {cleared:.1f} s")
+    assert cleared < RESUME_LIMIT_SECONDS
+    assert waiting_or_recorded(gateway, digests) == set()
+    assert temporaries(gateway) == []
+    assert daemon.count(r"event=(intake|job)\.crashed|Traceback") == 0
