@@ -14,6 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 import faxd.prepare
+import imaging
 from drivers.modem import CallResult, Outcome, StationCheck
 from faxd.runner_resume import ResendReason
 from imaging import CoverInfo
@@ -51,7 +52,7 @@ def broke_off_after_page_one(csi: str | None) -> CallResult:
 def covers(monkeypatch: pytest.MonkeyPatch) -> list[CoverInfo]:
     """Every cover sheet the runner composes, in order."""
     seen: list[CoverInfo] = []
-    real = faxd.prepare.cover_sheet
+    real = imaging.cover_sheet
 
     def spy(info: CoverInfo, **kwargs: Any) -> Any:
         seen.append(info)
