@@ -111,7 +111,7 @@ def test_another_station_on_the_retry_ends_the_continuation_and_sends_everything
     first, guarded, full = site.modem.requests
     assert len(first.pages) == 4
     assert len(guarded.pages) == 3, "a continuation: cover + pages 2-3"
-    assert guarded.expected_remote_id == WARD_CSI and guarded.station_check is StationCheck.STRICT
+    assert guarded.expected_remote_id == WARD_CSI and guarded.policy.station_check is StationCheck.STRICT
     assert len(full.pages) == 4
     assert covers[1].continuation_of_pages == 1
     assert covers[2].sent_again_notice == ResendReason.STATION_CHANGED.notice
@@ -133,7 +133,7 @@ def test_the_same_station_at_the_same_number_gets_the_continuation(tmp_path: Pat
     site.run_all()
     first, retry = site.modem.requests
     assert len(retry.pages) == 3
-    assert retry.expected_remote_id == WARD_CSI and retry.station_check is StationCheck.STRICT
+    assert retry.expected_remote_id == WARD_CSI and retry.policy.station_check is StationCheck.STRICT
     assert covers[1].continuation_of_pages == 1 and covers[1].sent_again_notice is None
     assert audit_events(site, "job.resend_in_full") == []
 
@@ -147,4 +147,4 @@ def test_without_the_earlier_station_id_only_the_number_is_compared(tmp_path: Pa
     _, retry = site.modem.requests
     assert len(retry.pages) == 3
     assert retry.expected_remote_id == "+46 8 465 004 00"
-    assert retry.station_check is site.config.station.check
+    assert retry.policy.station_check is site.config.station.check
