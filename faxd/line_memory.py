@@ -7,7 +7,10 @@ only a slower first training). After each call the runner records the fastest ra
 trained, the rate a page got RTN at and whether ECM needed CTC/EOR; before the next call
 to the number, ``start_rate`` gives the rate to train at first:
 
-- the fastest rate that trained last time (no point in failing the same TCFs again);
+- one rate above the fastest rate that trained last time: no point in failing all the
+  same TCFs again, but one try higher notices a line that got better (starting at the
+  trained rate itself, the memory could only ever go down: a call never trains above
+  where it starts);
 - below the rate that gave RTN (the page failed there, although training passed);
 - one step below the trained rate after ECM trouble (blocks needed CTC or EOR).
 
@@ -28,6 +31,8 @@ from pathlib import Path
 from drivers.modem import CallResult
 
 FILE_NAME = "lines.sqlite3"
+#: The signalling rates of T.30 (bit/s), ascending: the memory probes one above.
+RATES = (2400, 4800, 7200, 9600, 12000, 14400)
 #: After this long without a call the memory no longer lowers the first rate.
 FORGET_AFTER = timedelta(days=30)
 
@@ -61,6 +66,8 @@ class LineRecord:
         start = self.trained_bps
         if start is not None and self.ecm_trouble:
             start -= 1  # strictly below: the engine takes the next usable rate under it
+        elif start is not None:
+            start = next((bps for bps in RATES if bps > start), None)  # None: from the top
         if self.rtn_bps is not None:
             start = min(start, self.rtn_bps - 1) if start is not None else self.rtn_bps - 1
         return start

@@ -59,7 +59,7 @@ def test_rtn_steps_down_one_rate_before_the_page_goes_again() -> None:
         seen.append(_rate(engine.handle(reply(FCF.RTN))))  # type: ignore[arg-type]
         engine.handle(TrainingSent())
         engine.handle(reply(FCF.CFR))
-    assert seen == [BitRate.V17_14400, BitRate.V17_12000, BitRate.V29_9600, BitRate.V29_7200]
+    assert seen == [BitRate.V17_14400, BitRate.V17_12000, BitRate.V17_9600, BitRate.V29_9600]
     assert engine.line_memory.rtn_bps == 9600
 
 
@@ -73,9 +73,11 @@ def test_rtp_steps_down_only_where_the_policy_says() -> None:
 
 
 @given(st.sampled_from(list(RateCapability)), st.integers(min_value=0, max_value=len(FALLBACK_ORDER)))
-def test_ftt_reaches_v29_and_v27ter_within_three_trainings(capability: RateCapability, ftts: int) -> None:
+def test_ftt_reaches_v29_and_v27ter_within_four_trainings(capability: RateCapability, ftts: int) -> None:
     """Whatever the DIS offers, each FTT steps one rate down, never up, never to V.17
-    9600/7200; V.29 comes by the third training after V.17, V.27ter by the third after V.29."""
+    7200; V.29 comes by the fourth training (after V.17 9600, which trains on noisy lines
+    where V.29 9600 does not), V.27ter by the third after V.29. (Issue 15 first asked for
+    V.29 by the third training, as HylaFAX does; SpanDSP's line showed what that costs.)"""
     engine = T30Sender(local_id=OUR_TSI, page_count=1)
     engine.handle(CallAnswered())
     rates = [_rate(engine.handle(identification(rates=capability)))]
@@ -88,11 +90,11 @@ def test_ftt_reaches_v29_and_v27ter_within_three_trainings(capability: RateCapab
         rates.append(_rate(actions))
     assert all(r is not None for r in rates)
     bps = [r.bps for r in rates if r is not None]
-    assert bps == sorted(bps, reverse=True) and len(set(bps)) == len(bps)
-    assert BitRate.V17_9600 not in rates and BitRate.V17_7200 not in rates
+    assert bps == sorted(bps, reverse=True)
+    assert len(set(rates)) == len(rates) and BitRate.V17_7200 not in rates
     modulations = [r.modulation for r in rates if r is not None]
     if "V.29" in modulations:
-        assert modulations.index("V.29") <= 2
+        assert modulations.index("V.29") <= 3
     if "V.27ter" in modulations and "V.29" in modulations:
         assert modulations.index("V.27ter") - modulations.index("V.29") <= 2
 
@@ -147,7 +149,7 @@ def test_after_eor_err_the_call_carries_on_and_the_page_stays_unconfirmed() -> N
 
 def test_the_first_rate_comes_from_the_memory() -> None:
     engine = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(start_bps=9600))
-    assert _at_page(engine) is BitRate.V29_9600
+    assert _at_page(engine) is BitRate.V17_9600
     assert engine.line_memory.trained_bps == 9600
     low = T30Sender(local_id=OUR_TSI, page_count=1, policy=Policy(start_bps=2400, min_bps=4800))
     assert _at_page(low) is BitRate.V27TER_4800  # never below the floor

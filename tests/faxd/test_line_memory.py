@@ -25,11 +25,17 @@ def test_an_unknown_number_starts_at_the_top(tmp_path: Path) -> None:
     assert LineMemory(tmp_path).start_rate(NUMBER, NOW) is None
 
 
-def test_the_rate_that_trained_last_time_is_the_first_rate(tmp_path: Path) -> None:
+def test_the_first_rate_is_one_above_the_rate_that_trained_last_time(tmp_path: Path) -> None:
+    """One try above what trained: otherwise the memory only ever went down (a call that
+    starts at 7200 never trains above it, and that is what it records)."""
     memory = LineMemory(tmp_path)
     memory.remember(NUMBER, _result(trained_bps=9600), NOW)
-    assert memory.start_rate(NUMBER, NOW + timedelta(hours=1)) == 9600
+    assert memory.start_rate(NUMBER, NOW + timedelta(hours=1)) == 12000
     assert memory.start_rate("0406280411", NOW) is None
+    memory.remember(NUMBER, _result(trained_bps=12000), NOW)  # the line got better
+    assert memory.start_rate(NUMBER, NOW) == 14400
+    memory.remember(NUMBER, _result(trained_bps=14400), NOW)
+    assert memory.start_rate(NUMBER, NOW) is None  # from the top
 
 
 def test_rtn_and_ecm_trouble_start_below(tmp_path: Path) -> None:
@@ -46,7 +52,7 @@ def test_a_call_that_never_trained_changes_nothing(tmp_path: Path) -> None:
     memory = LineMemory(tmp_path)
     memory.remember(NUMBER, _result(trained_bps=7200), NOW)
     memory.remember(NUMBER, CallResult(Outcome.BUSY, "busy"), NOW)
-    assert memory.start_rate(NUMBER, NOW) == 7200
+    assert memory.start_rate(NUMBER, NOW) == 9600
 
 
 def test_an_old_memory_is_forgotten(tmp_path: Path) -> None:
