@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from drivers.class1 import Class1Modem
-from drivers.modem import CallRequest, CallResult, Outcome, Station
+from drivers.modem import CallRequest, CallResult, Outcome, Policy, Station
 from drivers.page import FaxPage
 from drivers.simulator import RemoteProfile, SimulatedModem
 from tests.drivers.pages import random_boxes
@@ -26,9 +26,9 @@ def _send(
     simulator = SimulatedModem(out_dir=tmp_path / "received", profiles={"0406280421": profile}, speed=speed)
     path = simulator.start()
     try:
-        modem = Class1Modem(path, station=STATION, name="sim0", command_timeout=2.0, ecm=ecm)
+        modem = Class1Modem(path, station=STATION, name="sim0", command_timeout=2.0)
         try:
-            result = modem.send(CallRequest(number=NUMBER, pages=pages))
+            result = modem.send(CallRequest(number=NUMBER, pages=pages, policy=Policy(ecm=ecm)))
         finally:
             modem.close()
         simulator.wait_for_calls(1, timeout=10)
