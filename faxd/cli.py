@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faxd import liveness
+from faxd.access import AccessError, require_reader
 from faxd.audit import AuditError
 from faxd.audit.cli import print_verification, run_verify
 from faxd.audit.cli import register as register_audit
+from faxd.audit.keys import KeyUnreadable
 from faxd.audit.wiring import reading_chain, signing_chain
 from faxd.config import Config, ConfigError, config_path, load_config
 from faxd.coordinator_cli import register as register_coordinator
@@ -243,7 +245,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         job_id = start_drill(config, store, _load_directory(config), reason="faxctl drill")
     except (DrillError, AuditError) as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
-        return 2
+        return 2  # also for a caller who may not read the signing key
     print(f"drill queued as job {job_id}: see `faxctl status` for its result")
     return 0
 
@@ -625,13 +627,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that read the state database: refused in one line (exit 2) for a caller
+#: outside the daemon's user and the auditors' group (faxd.access).
+READS_STATE = frozenset({"log", "status", "lines", "drill", "reconcile", "outage", "audit verify", "audit export"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        command = args.command + (f" {args.audit_command}" if args.command == "audit" else "")
+        if command in READS_STATE:
+            require_reader(_config(args))
         if hasattr(args, "handler"):  # commands that take the loaded configuration
             return int(args.handler(args, _config(args)))
         return int(args.func(args))
-    except (ConfigError, SetupError) as exc:
+    except (ConfigError, SetupError, AccessError, KeyUnreadable) as exc:
         print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except (CliError, AuditError, OutageError) as exc:

@@ -115,12 +115,28 @@ class AuditConfig:
     public_key: Path = Path("/etc/faxd/audit-public.pem")  # for auditors
     head_file: Path | None = Path("/var/log/faxd/audit-head")  # append-only; the auditors' group reads it
     checkpoint_every: int = 100  # the head also goes to the journal every this many entries
+    # The auditors' group: it may read the state database, the archive, the follow-up folder
+    # and the head (faxd.access); None: the daemon's own group. Never the signing key.
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OutageConfig:
     when_not_declared: NoOutagePolicy = NoOutagePolicy.HOLD
     timezone: str = "Europe/Stockholm"  # the routine's dates (SIP date, discharge date) are local dates
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpConfig:
+    """``[followup]``: what the daemon does when a job fails for good (faxd/followup/)."""
+
+    enabled: bool = True  # write the printable package into ``folder``
+    folder: Path | None = None  # None: ``<paths.state>/followup``
+    notify_sender: bool = True  # and fax the sending unit a one-page notice (no patient data)
+    # Failures older than this when the daemon first sees them (a database from before
+    # follow-up was switched on, a daemon down for days) get no automatic package or
+    # notice: they stay on the reconciliation's not-arrived list.
+    within_hours: float = 72.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +161,15 @@ class Config:
     # "send" faxes it again. ``faxctl send --again`` sends one anyway.
     duplicates: str = "hold"
     duplicate_window_hours: float = 72.0
+    followup: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     @property
     def database(self) -> Path:
         return self.state / "faxd.sqlite3"
+
+    @property
+    def followup_folder(self) -> Path:
+        return self.followup.folder or self.state / "followup"
 
 
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:
@@ -324,6 +345,7 @@ class _Reader:
             audit=self.audit(self.table(raw, "audit", required=False), state),
             outage=self.outage(self.table(raw, "outage", required=False)),
             ops=read_ops(self, raw, logging),
+            followup=self.followup(self.table(raw, "followup", required=False)),
             **self.intake(self.table(raw, "intake", required=False)),
         )
 
@@ -335,6 +357,14 @@ class _Reader:
             "duplicates": duplicates,
             "duplicate_window_hours": self.number(raw, "intake.duplicate_window_hours", 72.0),
         }
+
+    def followup(self, raw: Mapping[str, Any]) -> FollowUpConfig:
+        return FollowUpConfig(
+            enabled=self.flag(raw, "followup.enabled", True),
+            folder=self.path_value(raw, "followup.folder") if "folder" in raw else None,
+            notify_sender=self.flag(raw, "followup.notify_sender", True),
+            within_hours=self.number(raw, "followup.within_hours", 72.0),
+        )
 
     def audit(self, raw: Mapping[str, Any], state: Path) -> AuditConfig:
         default = AuditConfig()
@@ -350,6 +380,7 @@ class _Reader:
             public_key=public,
             head_file=head,
             checkpoint_every=int(self.number(raw, "audit.checkpoint_every", 100, minimum=1)),
+            group=self.string(raw, "audit.group") if "group" in raw else None,
         )
 
     def outage(self, raw: Mapping[str, Any]) -> OutageConfig:

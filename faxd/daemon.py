@@ -26,8 +26,10 @@ from drivers.modem import FaxModem, Station
 from drivers.probe import detect_class
 from drivers.simulator import KIND_MODEM, SimulatedModem, load_profiles, load_quirks
 from drivers.simulator.profiles import ProfileError
+from faxd import access
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig, load_config
+from faxd.followup import FollowUp
 from faxd.intake import Intake, StorageUnavailable
 from faxd.liveness import HEARTBEAT_SECONDS, DaemonLock
 from faxd.ops import Operations
@@ -115,9 +117,14 @@ class DirectoryHolder:
 class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
+        # At least 027: what the daemon writes is for its user and the auditors' group only
+        # (faxd.access); a stricter umask (the unit's) is kept.
+        os.umask(os.umask(0o027) | 0o027)
         self.folders = SpoolFolders(config.spool)
         self.folders.create()
-        config.state.mkdir(parents=True, exist_ok=True)
+        # State, database, archive, follow-up folder, signing key: made or repaired to
+        # their modes before anything is written into them. Raises AccessError.
+        access.secure(config)
         # The lock before anything touches the queue: one daemon per state.
         self.lock = DaemonLock(config.state)
         self.lock.acquire()
@@ -137,6 +144,7 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.storage_trouble: str | None = None  # set while the disk is full or read-only
         self.ops = Operations(config, self.store, self.directory.current)
+        self.followup = FollowUp(config, self.store, self.directory.current, self.work.notify)
 
     # -- modems --------------------------------------------------------------------
 
@@ -235,6 +243,7 @@ class Daemon:
                 directory=self.directory.current,
                 work=self.work,
                 stopping=self.stopping,
+                followup=self.followup,
             )
             runner.beat = self.ops.heartbeats.beat
             runner.storage_failed = self._storage_failed
@@ -280,6 +289,7 @@ class Daemon:
                 raise
             self._storage_failed(trouble)
             return False
+        self._follow_up()
         if interrupted or found.processed or found.filed or found.set_aside:
             log.info(
                 "daemon.recovered",
@@ -289,6 +299,13 @@ class Daemon:
                 set_aside=found.set_aside,
             )
         return True
+
+    def _follow_up(self) -> None:
+        """Jobs that failed for good without their follow-up (a crash in between): now."""
+        try:
+            self.followup.settle()
+        except Exception:  # supervisor boundary: the next pass (after a job, hourly) tries again
+            log.exception("followup.failed")
 
     def _storage_failed(self, trouble: str) -> None:
         if self.storage_trouble is None:
@@ -383,6 +400,7 @@ class Daemon:
             self.intake.config = kept
             for runner in self.runners:
                 runner.config = kept
+            self.followup.config = kept
             log.info("config.reloaded")
         notify("READY=1")
 

@@ -7,6 +7,7 @@ import sys
 
 import structlog
 
+from faxd.access import AccessError
 from faxd.audit import AuditError
 from faxd.config import ConfigError, config_path, load_config
 from faxd.journal import journal_stream_is_stderr
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         daemon = Daemon(config)
         return daemon.run()
-    except (ConfigError, AuditError) as exc:
+    except (ConfigError, AuditError, AccessError) as exc:
         print(f"faxd: {exc}", file=sys.stderr)
         return 2
     except DirectoryInvalid as exc:

@@ -24,6 +24,7 @@ from serial import SerialException
 from drivers.modem import CallRequest, CallResult, FaxModem, ModemUnavailable, Outcome
 from drivers.port import DriverError
 from faxd.config import Config, ModemConfig
+from faxd.followup import FollowUp
 from faxd.intake import file_finished
 from faxd.line_memory import LineMemory
 from faxd.prepare import prepare
@@ -97,6 +98,7 @@ class ModemRunner(threading.Thread):
         directory: Callable[[], Directory],
         work: WorkSignal,
         stopping: threading.Event,
+        followup: FollowUp | None = None,
     ) -> None:
         super().__init__(name=f"modem-{modem_config.name}", daemon=True)
         self.modem_config = modem_config
@@ -107,6 +109,7 @@ class ModemRunner(threading.Thread):
         self.directory = directory
         self.work = work
         self.stopping = stopping
+        self.followup = followup  # writes the package and queues the notice when a job fails for good
         self._modem: FaxModem | None = None
         # Set by the daemon: tells the watchdog this loop is alive and for how long
         # (faxd/systemd.py Heartbeats); a loop that stops beating gets the service restarted.
@@ -180,9 +183,23 @@ class ModemRunner(threading.Thread):
                     raise  # not the job's fault nor the modem's: run() releases it and waits
                 log.exception("job.crashed")
                 self._record_without_call(job, Outcome.MODEM_ERROR, "internal error while sending; see journal")
+            self._current_job = None
+            self._follow_up()
         self._current_job = None
         self._last_used = time.monotonic()
         return True
+
+    def _follow_up(self) -> None:
+        """If the job just ended failed for good, its package and notice (faxd.followup)."""
+        if self.followup is None:
+            return
+        try:
+            self.followup.settle(self._renderer.render)
+        except Exception as exc:  # supervisor boundary: the daemon's hourly pass tries again
+            if storage_trouble(exc):
+                log.error("alarm.storage", modem=self.modem_name, reason=storage_trouble(exc))
+            else:
+                log.exception("followup.failed")
 
     def _release_current_job(self) -> None:
         job, self._current_job = self._current_job, None

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 # systemd (systemd-analyze, -sysusers, -tmpfiles, journald), snmp, snmptrapd, smitools
 # (and snmp-mibs-downloader, below): the operations tests check the unit, the journal fields, the SNMP
 # agent, its traps and FAXD-MIB with them. chromium, poppler-utils: the audit report's
-# tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm.
+# tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm; pdfinfo
+# reads the follow-up package as an independent PDF reader.
 # tesseract-ocr, tesseract-ocr-swe: an independent OCR engine reads the cover sheet back
 # to show it is legible at fine.
 # One package a line, so that changes to this list merge cleanly.

@@ -30,6 +30,11 @@ class KeyMissing(AuditError):
     """A configured key file does not exist or cannot be read."""
 
 
+class KeyUnreadable(KeyMissing):
+    """The key exists but this user may not read it (faxctl: exit status 2, like any
+    other lack of access)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Verifier:
     """An Ed25519 public key and where it came from."""
@@ -74,7 +79,7 @@ def load_signer(path: Path) -> Signer:
             f"`faxctl audit keygen` as the daemon's user (a new key is never made on the side)"
         ) from None
     except PermissionError:
-        raise KeyMissing(f"cannot read the log's signing key {path}: run as the daemon's user") from None
+        raise KeyUnreadable(f"cannot read the log's signing key {path}: run as the daemon's user") from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except ValueError as exc:
@@ -94,7 +99,7 @@ def load_verifier(path: Path) -> Verifier:
             f"(it is written beside the signing key by `faxctl audit keygen`)"
         ) from None
     except PermissionError:
-        raise KeyMissing(f"cannot read the log's public key {path}: permission denied") from None
+        raise KeyUnreadable(f"cannot read the log's public key {path}: permission denied") from None
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError as exc:

@@ -16,7 +16,7 @@ Documents are ``routed`` while any job is open, then ``done`` (all confirmed) or
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -43,10 +43,13 @@ class QueueStore(Database):
         directory_version: str,
         jobs: Sequence[NewJob],
         hold_without_outage: bool = False,
+        then: Callable[[sqlite3.Connection, str, list[str]], None] | None = None,
     ) -> list[str]:
         """Record a routed document and its jobs; returns the job ids (also the job references).
         ``hold_without_outage``: if no outage is in force the jobs are ``held``, decided in
-        the same transaction that `faxd.outage.start` releases held jobs in, so none is missed."""
+        the same transaction that `faxd.outage.start` releases held jobs in, so none is missed.
+        ``then(conn, at, job_ids)`` runs last in the same transaction (follow-up records why
+        it queued a notice, so the notice and its reason are committed together)."""
         at = iso(now_utc())
         ids: list[str] = []
         with self.transaction() as conn:
@@ -125,6 +128,8 @@ class QueueStore(Database):
                     },
                 )
                 ids.append(job_id)
+            if then is not None:
+                then(conn, at, ids)
         return ids
 
     def add_quarantined_document(

@@ -54,14 +54,19 @@ def test_unit_exposure_is_below_two(tmp_path: Path) -> None:
 
 
 def test_sysusers_and_tmpfiles_are_well_formed() -> None:
-    """sysusers.d creates the faxd user with dialout; tmpfiles.d makes spool and state its own."""
+    """sysusers.d creates the faxd user with dialout and the auditors' group faxaudit;
+    tmpfiles.d makes the spool faxd's own and state and log head readable by faxaudit."""
     sysusers = (ROOT / "systemd" / "faxd.sysusers").read_text()
     assert re.search(r"^u faxd - ", sysusers, re.MULTILINE) and re.search(r"^m faxd dialout$", sysusers, re.MULTILINE)
+    assert re.search(r"^g faxaudit -$", sysusers, re.MULTILINE) and re.search(
+        r"^m faxd faxaudit$", sysusers, re.MULTILINE
+    )
     tmpfiles = (ROOT / "systemd" / "faxd.tmpfiles").read_text()
-    for path in ("/var/spool/faxd", "/var/lib/faxd"):
-        assert re.search(rf"^d {re.escape(path)}\s+0\d+ faxd faxd", tmpfiles, re.MULTILINE)
+    assert re.search(r"^d /var/spool/faxd\s+0\d+ faxd faxd", tmpfiles, re.MULTILINE)
+    for path in ("/var/lib/faxd", "/var/log/faxd"):
+        assert re.search(rf"^d {re.escape(path)}\s+2750 faxd faxaudit", tmpfiles, re.MULTILINE)
     unit = UNIT.read_text()
-    assert "ReadWritePaths=/var/spool/faxd /var/lib/faxd" in unit and "User=faxd" in unit
+    assert "ReadWritePaths=/var/spool/faxd /var/lib/faxd /var/log/faxd" in unit and "User=faxd" in unit
 
 
 @pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="systemd-sysusers not installed")
@@ -79,7 +84,11 @@ def test_sysusers_then_tmpfiles_make_the_user_and_folders(tmp_path: Path) -> Non
     assert users.returncode == 0, users.stderr
     passwd = (tmp_path / "etc" / "passwd").read_text()
     uid = int(re.search(r"^faxd:x:(\d+):", passwd, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    assert re.search(r"^dialout:x:20:faxd$", (tmp_path / "etc" / "group").read_text(), re.MULTILINE)
+
+    def group_file() -> str:
+        return (tmp_path / "etc" / "group").read_text()
+
+    assert re.search(r"^dialout:x:20:faxd$", group_file(), re.MULTILINE)
     dirs = subprocess.run(
         ["systemd-tmpfiles", "--create", f"--root={tmp_path}", str(ROOT / "systemd" / "faxd.tmpfiles")],
         capture_output=True,
@@ -87,9 +96,16 @@ def test_sysusers_then_tmpfiles_make_the_user_and_folders(tmp_path: Path) -> Non
         timeout=60,
     )
     assert dirs.returncode == 0, dirs.stderr
-    for path, mode in (("var/spool/faxd", 0o750), ("var/spool/faxd/incoming", 0o2770), ("var/lib/faxd", 0o700)):
+    auditors = int(re.search(r"^faxaudit:x:(\d+):faxd$", group_file(), re.MULTILINE).group(1))  # type: ignore[union-attr]
+    for path, mode in (
+        ("var/spool/faxd", 0o750),
+        ("var/spool/faxd/incoming", 0o2770),
+        ("var/lib/faxd", 0o2750),
+        ("var/log/faxd", 0o2750),
+    ):
         st = (tmp_path / path).stat()
         assert st.st_uid == uid and st.st_mode & 0o7777 == mode, (path, oct(st.st_mode))
+    assert (tmp_path / "var/lib/faxd").stat().st_gid == auditors
 
 
 class NotifySocket:
