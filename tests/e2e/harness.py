@@ -166,6 +166,9 @@ class Gateway:
     config_class: str | None = None  # the [[modem]] class when it differs ("auto")
     directory: Path = DIRECTORY  # a test that edits the directory passes a copy
     retry_delay_seconds: float = 0.2
+    # Follow-up (on in production) adds a notice fax after every job that fails; tests of
+    # other things count calls and log rows, so it is on only where a test asks for it.
+    followup: bool = False
     daemon: Child | None = None
     simulator: Child | None = None
     children: list[Child] = field(default_factory=list)
@@ -205,6 +208,9 @@ no_answer_delay_seconds = 0.2
 {audit_config(self.root)}
 [outage]
 when_not_declared = "send"
+[followup]
+enabled = {str(self.followup).lower()}
+notify_sender = {str(self.followup).lower()}
 [[modem]]
 name = "m0"
 device = "{self.device}"

@@ -39,6 +39,7 @@ def test_a_recipient_busy_for_good_gives_a_package_and_a_notice_to_the_sending_u
 ) -> None:
     """Busy three times: the package (first page, cover sheet, the two pages) is a valid PDF
     in the follow-up folder, and the ward that sent it gets a one-page notice by fax."""
+    gateway.followup = True  # on by default in faxd; the harness leaves it off for other tests
     gateway.start_simulator(profiles={digits(MUNICIPALITY): {"answer": "busy"}})
     daemon = gateway.start_daemon()
     gateway.send(make_pdf(tmp_path / "two.pdf", 2, metadata=admission_meta()))
@@ -95,7 +96,7 @@ def test_a_sender_no_longer_in_the_directory_gives_an_alarm_not_a_crash(tmp_path
     journal says in one line why no notice could be faxed, and the daemon keeps going."""
     directory = tmp_path / "directory.csv"
     directory.write_text(DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
-    gateway = _SlowRetries(root=tmp_path, device=str(tmp_path / "tty-sim"))
+    gateway = _SlowRetries(root=tmp_path, device=str(tmp_path / "tty-sim"), followup=True)
     try:
         gateway.start_simulator(profiles={digits(MUNICIPALITY): {"answer": "busy"}})
         daemon = gateway.start_daemon()
