@@ -629,7 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Commands that read the state database: refused in one line (exit 2) for a caller
 #: outside the daemon's user and the auditors' group (faxd.access).
-READS_STATE = frozenset({"log", "status", "lines", "drill", "reconcile", "outage", "audit verify", "audit export"})
+READS_STATE = frozenset(
+    {"log", "status", "lines", "drill", "reconcile", "outage", "audit verify", "audit export", "audit report"}
+)
 
 
 def main(argv: list[str] | None = None) -> int:
