@@ -123,8 +123,12 @@ def file_finished(store: Store, folders: SpoolFolders, document_id: str) -> Path
             ),
         )
     else:
-        target = queue.file_document(folders, path, destination)
+        # Record, then move: if the database cannot take the new path (a full disk), the
+        # file stays in work/ and recovery files it once storage is back. Moved first, it
+        # would be in done/ with the database naming work/, and no event for it.
+        target = queue.destination_folder(folders, destination) / path.name
         store.set_document_path(document_id, target)
+        target = queue.file_document(folders, path, destination, target=target)
     log.info(f"document.{state.value}_filed", document_id=document_id, folder=destination.value)
     return target
 

@@ -314,11 +314,7 @@ def file_document(
     Idempotent: if the document already left work/ it returns where it is. Returns the
     document's new path. Raises OSError (e.g. a full disk) with nothing moved or left.
     """
-    folder = {
-        Destination.DONE: folders.done,
-        Destination.FAILED: folders.failed,
-        Destination.QUARANTINE: folders.quarantine,
-    }[destination]
+    folder = destination_folder(folders, destination)
     target = target or folder / path.name
     if not os.path.lexists(path) and os.path.lexists(target):
         return target  # a crash after the move: nothing left to do
@@ -331,6 +327,15 @@ def file_document(
     fsync_dir(folder)
     forget_recovery(path)
     return target
+
+
+def destination_folder(folders: SpoolFolders, destination: Destination) -> Path:
+    """The folder a finished document goes to."""
+    return {
+        Destination.DONE: folders.done,
+        Destination.FAILED: folders.failed,
+        Destination.QUARANTINE: folders.quarantine,
+    }[destination]
 
 
 def file_away(folder: Path, path: Path) -> Path:

@@ -209,3 +209,31 @@ def test_the_same_document_dropped_again_is_held_as_a_duplicate_naming_the_first
     again = drop_copy(site, "a.pdf", data, again=True)
     assert again.quarantine_reason is None and again.job_ids
     assert len(site.store.quarantined()) == 2
+
+
+def test_a_finished_document_is_recorded_before_it_moves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the database cannot take the finished document's new path (full disk), the file
+    stays in work/ (not in done/ with the database naming work/), and recovery files it."""
+    import sqlite3
+
+    site = Site(tmp_path)
+    site.drop("a.pdf", FaxdType="akutblad", FaxdSender="kommun-lund", FaxdWard="sus-malmo-akuten")
+
+    def disk_full(*_args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(site.store, "set_document_path", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        site.run_all()  # the job is sent and recorded; filing its document meets the full disk
+    assert {j["state"] for j in site.store.jobs()} == {"confirmed"}
+    assert len(list(site.folders.work.glob("*.pdf"))) == 1
+    assert list(site.folders.done.iterdir()) == []
+    monkeypatch.undo()
+    assert site.intake.recover().filed == 1
+    [done] = site.folders.done.glob("*.pdf")
+    assert site.store.document(_only_document(site))["path"] == str(done)  # type: ignore[index]
+
+
+def _only_document(site: Site) -> str:
+    [document_id] = site.store.document_states()
+    return document_id
