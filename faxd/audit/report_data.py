@@ -24,6 +24,10 @@ Rules:
 - Messages per hour: messages queued and messages confirmed in each clock hour, from
   the first outage (or the first activity) to the last outage's end (or the last
   activity), so the chart covers the outage and whatever spilled over it.
+- The gateway's own faxes (readiness drills, follow-up notices to a sending unit) are
+  not documents a unit dropped: they are counted apart (``own``), not in the totals,
+  tables or chart. What was done about a message that failed for good is counted from
+  the ``followup.*`` entries (``followup``).
 - No patient identity: documents are named by id, SHA-256 and the sender's reference;
   every free text (references, reasons, names) goes through ``faxd.redact``.
 """
@@ -38,11 +42,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from faxd.audit.view import DocumentView, JobView, LogView
+from faxd.drill import MESSAGE_TYPE as DRILL_TYPE
+from faxd.followup.settle import NOTICE_TYPE
 from faxd.outage import Outage
 from faxd.reconcile import in_outage
 from faxd.redact import redact_text
 
 OPEN_STATES = frozenset({"queued", "held", "active"})
+OWN_TYPES = {DRILL_TYPE: "readiness drills", NOTICE_TYPE: "follow-up notices to the sending unit"}
+FOLLOWUP_EVENTS = {
+    "followup.package": "follow-up packages written",
+    "followup.notice_queued": "notices to the sending unit queued",
+    "followup.notice_impossible": "notices that could not be faxed (sender not in the directory)",
+}
 NONE = "—"
 
 
@@ -121,6 +133,8 @@ class ReportData:
     hours: tuple[Hour, ...]
     unconfirmed: tuple[Unconfirmed, ...]
     for_outage: str | None = None  # the outage the documents were chosen by
+    own: tuple[Tally, ...] = ()  # the gateway's own faxes, by kind (drills, follow-up notices)
+    followup: tuple[tuple[str, int], ...] = ()  # what was done about messages failed for good
 
 
 def _at(text: str) -> datetime:
@@ -282,7 +296,7 @@ def report_data(
     ``outages`` are those the log records; the ones that overlap the period are kept.
     ``log_entries``/``head_seq`` say which verified log the figures come from."""
     generated = generated or datetime.now(UTC)
-    documents = sorted(
+    chosen = sorted(
         (
             d
             for d in view.documents.values()
@@ -290,7 +304,16 @@ def report_data(
         ),
         key=lambda d: d.received,
     )
+    documents = [d for d in chosen if d.message_type not in OWN_TYPES]
     jobs = [view.jobs[j] for d in documents for j in d.jobs if j in view.jobs]
+    own = tuple(
+        _tally(OWN_TYPES[kind], "", view, {d.document_id for d in group}, own_jobs)
+        for kind in OWN_TYPES
+        if (group := [d for d in chosen if d.message_type == kind])
+        and (own_jobs := [view.jobs[j] for d in group for j in d.jobs if j in view.jobs])
+    )
+    failed = {j.job_id for j in jobs if j.state == "failed"}
+    done = Counter(e.event for e in view.events if e.event in FOLLOWUP_EVENTS and e.job_id in failed)
     kept = tuple(
         replace(o, reason=redact_text(o.reason))  # the coordinator's free text
         for o in ([outage] if outage else outages)
@@ -319,4 +342,6 @@ def report_data(
         hours=_hours(view, jobs, kept, generated),
         unconfirmed=_unconfirmed(view, documents),
         for_outage=outage.id if outage else None,
+        own=own,
+        followup=tuple((words, done[event]) for event, words in FOLLOWUP_EVENTS.items()) if failed else (),
     )

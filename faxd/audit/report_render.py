@@ -51,7 +51,7 @@ TEMPLATE = "audit-report.html.j2"
 # The PDF is A4 landscape, so that seven number columns fit beside a unit's name. Its text
 # width (less margins) and its tables' text columns, in mm; the number columns share the rest.
 WIDTH = 269.0
-TEXT_WIDTHS = {"by-recipient": [36.0, 80.0], "by-type": [46.0], "failures": [40.0, 30.0, 169.0]}
+TEXT_WIDTHS = {"by-recipient": [36.0, 80.0], "by-type": [46.0], "failures": [40.0, 30.0, 169.0], "own": [60.0]}
 MIN_SLOTS = 8  # the chart is at least this many hours wide
 
 
@@ -102,6 +102,18 @@ def tables(data: ReportData) -> tuple[Table, ...]:
             tuple((f.what, f.outcome, f.reason, str(f.count)) for f in data.failures),
             3,
         ),
+    ) + (
+        (
+            Table(
+                "own",
+                "The gateway's own faxes",
+                ("kind", *TALLY_COLUMNS),
+                tuple((t.key, *_tally_cells(t)) for t in data.own),
+                1,
+            ),
+        )
+        if data.own
+        else ()
     )
 
 
@@ -148,6 +160,7 @@ def _totals(data: ReportData) -> list[tuple[str, str]]:
         ("still open (queued, held, in a call)", str(t.open)),
         ("call attempts", str(t.attempts)),
         ("pages confirmed", str(t.pages_confirmed)),
+        *((words, str(n)) for words, n in data.followup),
     ]
 
 

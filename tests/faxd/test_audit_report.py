@@ -21,6 +21,7 @@ from drivers.modem import CallResult, Outcome
 from faxd.audit.report_data import ReportData, report_data
 from faxd.audit.report_render import CONFIRMED_COLOUR, QUEUED_COLOUR, render_html, render_pdf
 from faxd.cli import main as faxctl
+from faxd.followup import FollowUp
 from faxd.outage import Outage
 from tests.faxd.site import Site, admission
 from tests.faxd.test_audit_report_data import T0, ViewBuilder, iso
@@ -134,10 +135,12 @@ def test_hostile_values_print_in_the_pdf(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """An outage with a hostile reason; one admission (two messages, the first call busy and
-    the job failed for good, the other confirmed), one document refused."""
+    the job failed for good, the other confirmed), one document refused; follow-up on: the
+    failed message gets a package and a notice faxed to the ward (the gateway's own fax)."""
     site = Site(
         tmp_path_factory.mktemp("report"), script=[CallResult(Outcome.BUSY, "the line was busy")], max_attempts=1
     )
+    site.runner.followup = FollowUp(site.config, site.store, site.directory.current, lambda: None)
     assert faxctl(["--config", str(site.config.source), "outage", "start", "--reason", HOSTILE]) == 0
     admission(site)
     bad = site.folders.incoming / "bad.pdf"
@@ -179,6 +182,10 @@ def test_the_html_report_in_headless_chromium(site: Site, tmp_path: Path, capsys
     totals = {row[0]: row[1] for row in dom.tables["totals"]}
     assert totals["documents received"] == "2" and totals["documents refused"] == "1"
     assert totals["call attempts"] == "2" and totals["pages confirmed"] == "2"
+    assert totals["follow-up packages written"] == "1" and totals["notices to the sending unit queued"] == "1"
+    # The notice faxed to the ward is the gateway's own: 1 document, 1 message confirmed in 1 call.
+    own = {row[0]: row[1:7] for row in dom.tables["own"][1:]}
+    assert own == {"follow-up notices to the sending unit": ["1", "1", "1", "0", "0", "1"]}
     recipients = {row[0]: row[2:] for row in dom.tables["by-recipient"][1:]}
     assert set(recipients) == {"kommun-lund", "vc-lund-norra", "all"}
     assert recipients["all"][:5] == ["1", "2", "1", "1", "0"]  # routed documents, messages, confirmed, failed, open

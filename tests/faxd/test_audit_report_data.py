@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faxd.audit.chain import Entry
 from faxd.audit.report_data import median, percentile, report_data
 from faxd.audit.view import AttemptView, DocumentView, JobView, LogView
 from faxd.outage import Outage
@@ -236,3 +237,28 @@ def test_one_outage_counts_what_was_faxed_during_it() -> None:
     assert data.documents == 1 and data.for_outage == "O-1" and data.unconfirmed == ()
     assert data.outages[0].reason == "nere, ring [redacted]"
     assert report_data(b.view, [outage], since=T0 + timedelta(hours=1)).documents == 0
+
+
+def test_the_gateways_own_faxes_and_the_follow_up_are_counted_apart() -> None:
+    """A drill and a follow-up notice are not documents a unit dropped: not in the totals, the
+    tables or the hours, but in ``own``; the failed message's package and notice entries are
+    counted, a package for a job outside the period is not."""
+    b = ViewBuilder()
+    doc = b.document(1, T0)
+    failed = b.job(doc, "kommun-lund", "failed", [(T0 + timedelta(minutes=2), "busy")])
+    b.job(b.document(2, T0, "drill"), "vc-lund-norra", "confirmed", [(T0 + timedelta(minutes=1), "confirmed")])
+    notice = b.document(3, T0 + timedelta(minutes=3), "followup-notice")
+    b.job(notice, "sus-lund-avd-12", "confirmed", [(T0 + timedelta(minutes=4), "confirmed")])
+    entries = [("followup.package", failed.job_id), ("followup.notice_queued", failed.job_id)]
+    entries.append(("followup.package", "FX-elsewhere"))
+    for seq, (event, job_id) in enumerate(entries, 1):
+        b.view.events.append(Entry(seq, iso(T0), event, doc.document_id, job_id, "{}", "", ""))
+    data = report_data(b.view, [])
+    assert data.documents == 1 and data.totals.messages == 1 and data.totals.failed == 1
+    assert [t.key for t in data.by_type] == ["sip"] and sum(h.queued for h in data.hours) == 1
+    assert [(t.key, t.messages, t.confirmed) for t in data.own] == [
+        ("readiness drills", 1, 1),
+        ("follow-up notices to the sending unit", 1, 1),
+    ]
+    assert [n for _, n in data.followup] == [1, 1, 0]
+    assert report_data(b.view, [], until=T0 - timedelta(hours=1)).followup == ()
