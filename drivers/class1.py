@@ -118,8 +118,11 @@ class Class1Modem:
         profile: ModemProfile | None = None,
         flow_control: FlowControl | None = None,
         trace_dir: Path | None = None,
+        port: SerialPort | None = None,
     ) -> None:
         """``trace_dir``: write a protocol trace file per call there (off by default).
+        ``port``: a port already open to the modem (a scripted one in tests), used until
+        ``close``; None: ``device`` is opened at the first call or check.
         ``profile``: the modem family's set-up and quirks (``drivers.quirks``; None: the
         generic profile); ``flow_control``: None takes the profile's default. How a call
         behaves (ECM, lowest rate, resends, station check...) comes with each call, in
@@ -136,7 +139,7 @@ class Class1Modem:
         self.dial_timeout = dial_timeout  # ATD: ringing plus T0 (T.30 5.4.3.1: 60 s)
         self.profile = profile or load_profile(DEFAULT_PROFILE)
         self.flow_control = flow_control or self.profile.flow_control
-        self._port: SerialPort | None = None
+        self._port = port
         self._rates: frozenset[BitRate] = frozenset(BitRate)
         self._log: structlog.typing.FilteringBoundLogger = logger.bind(modem=self.name)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import numpy as np
-import numpy.typing as npt
 import structlog
 
 from drivers.at_codec import modulation_code
@@ -174,7 +172,7 @@ class CallRunner:
         key = (index, coding, fine, superfine, min_bits)
         if key not in self._coded:
             target = Resolution.SUPERFINE if superfine else Resolution.FINE if fine else Resolution.NORMAL
-            pixels = _at_resolution(self.pages[index], target)
+            pixels = self.pages[index].rows_at(target)
             k = 8 if superfine else 4 if fine else 2
             self._coded[key] = encode_page(pixels, _CODINGS[coding], k=k, min_bits_per_line=min_bits)
         return self._coded[key]
@@ -221,22 +219,6 @@ def _is_eop(frame: Frame) -> bool:
     if isinstance(frame, (PPSFrame, EORFrame)):
         return frame.post_message in (FCF.EOP, FCF.PRI_EOP)
     return frame.fcf in (FCF.EOP, FCF.PRI_EOP)
-
-
-def _at_resolution(page: FaxPage, target: Resolution) -> npt.NDArray[np.bool_]:
-    """Returns the page's rows at the resolution the DCS announced: each row repeated
-    when the remote gets more lines per mm than the page has, every 2nd/4th row when
-    it gets fewer (the remote cannot print more)."""
-    have = _STEPS[page.resolution]
-    want = _STEPS[target]
-    if want > have:
-        return np.repeat(page.pixels, 2 ** (want - have), axis=0)
-    if want < have:
-        return page.pixels[:: 2 ** (have - want)]
-    return page.pixels
-
-
-_STEPS = {Resolution.NORMAL: 0, Resolution.FINE: 1, Resolution.SUPERFINE: 2}
 
 
 __all__ = ["CallRunner"]

@@ -87,8 +87,11 @@ class Class2Modem:
         reversed_bit_order: bool = False,
         wait_for_xon: bool | None = None,
         phase_timeout: float = 60.0,
+        port: SerialPort | None = None,
     ) -> None:
-        """``fax_class`` is "2", "2.0" or "2.1". ``profile``: the modem family's set-up
+        """``fax_class`` is "2", "2.0" or "2.1". ``port``: a port already open to the modem
+        (a scripted one in tests), used until ``close``; None: ``device`` is opened at the
+        first call or check. ``profile``: the modem family's set-up
         (reset, init, flow control commands) and its ``[class2]`` quirks
         (``drivers.class2_quirks``; None: the generic profile); ``flow_control``: None
         takes the profile's default. ``mmr``: ask the modem for MMR when it has it. How a
@@ -133,7 +136,7 @@ class Class2Modem:
         self.wait_for_xon = self.dialect.wait_for_xon if wait_for_xon is None else wait_for_xon
         self.phase_timeout = phase_timeout
         self.capabilities = Capabilities()
-        self._port: SerialPort | None = None
+        self._port = port
         self._calls = 0
         self._log: structlog.typing.FilteringBoundLogger = logger.bind(modem=self.name)
 

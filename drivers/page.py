@@ -53,3 +53,18 @@ class FaxPage:
     @property
     def length_mm(self) -> float:
         return self.height / self.resolution.lines_per_mm
+
+    def rows_at(self, target: Resolution) -> npt.NDArray[np.bool_]:
+        """Returns the page's rows at ``target`` (the resolution a DCS announced): each
+        row repeated when the remote gets more lines per mm than the page has, every
+        2nd/4th row when it gets fewer (the remote cannot print more)."""
+        have = _STEPS[self.resolution]
+        want = _STEPS[target]
+        if want > have:
+            return np.repeat(self.pixels, 2 ** (want - have), axis=0)
+        if want < have:
+            return self.pixels[:: 2 ** (have - want)]
+        return self.pixels
+
+
+_STEPS = {Resolution.NORMAL: 0, Resolution.FINE: 1, Resolution.SUPERFINE: 2}  # powers of two

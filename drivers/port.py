@@ -121,3 +121,17 @@ class SerialPort:
 
     def close(self) -> None:
         self._serial.close()
+
+    def fileno(self) -> int:
+        """The device's file descriptor (for termios, as a file object offers it)."""
+        return int(self._serial.fileno())
+
+    @property
+    def rtscts(self) -> bool:
+        """Whether the port paces our writes by CTS now (as the OS driver was told)."""
+        return bool(self._serial.rtscts)
+
+    @property
+    def xonxoff(self) -> bool:
+        """Whether the port honours XON/XOFF from the modem now (see ``pace_output``)."""
+        return bool(self._serial.xonxoff)

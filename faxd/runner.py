@@ -156,7 +156,7 @@ class ModemRunner(threading.Thread):
                 else:
                     log.exception("runner.failed", modem=self.modem_name)
                 self.stopping.wait(STORAGE_RETRY_SECONDS if trouble else RETRY_AFTER_FAILURE_SECONDS)
-                self._release_current_job()
+                self.release_current_job()
         self._close()
 
     def run_once(self) -> bool:
@@ -177,7 +177,7 @@ class ModemRunner(threading.Thread):
                 if isinstance(exc, SERIAL_ERRORS):
                     # The port failed in a way the driver did not wrap: the modem's fault.
                     self._modem_down(f"{type(exc).__name__}: {exc}")
-                    self._release_current_job()
+                    self.release_current_job()
                     return True
                 if storage_trouble(exc):
                     raise  # not the job's fault nor the modem's: run() releases it and waits
@@ -201,7 +201,10 @@ class ModemRunner(threading.Thread):
             else:
                 log.exception("followup.failed")
 
-    def _release_current_job(self) -> None:
+    def release_current_job(self) -> None:
+        """Gives the job this runner has taken back to the queue, if any. ``run`` does
+        this after a failure (the database on a full disk); if the store still fails the
+        job stays taken and the next start re-queues it."""
         job, self._current_job = self._current_job, None
         if job is None:
             return

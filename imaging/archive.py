@@ -64,7 +64,7 @@ class ArchivedPages(Sequence[FaxPage]):
         last = self._last
         if last is not None and last[0] == frame:
             return last[1]
-        page = _read_page(self.path, frame)
+        page = read_page(self.path, frame)
         self._last = (frame, page)
         return page
 
@@ -76,7 +76,9 @@ class ArchivedPages(Sequence[FaxPage]):
         return f"ArchivedPages({str(self.path)!r}, pages={len(self)})"
 
 
-def _read_page(path: Path, frame: int) -> FaxPage:
+def read_page(path: Path, frame: int) -> FaxPage:
+    """Reads page ``frame`` (0-based) of the archive TIFF at ``path``; ``ArchivedPages``
+    calls it for each page it decodes. Raises ValueError for a frame that is no fax page."""
     with Image.open(path) as image:
         image.seek(frame)
         # Pillow's mode "1" is True where white; WhiteIsZero is undone by Pillow itself.

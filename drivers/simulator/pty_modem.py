@@ -177,6 +177,11 @@ class SimulatedModem:
     # --- results --------------------------------------------------------------------
 
     @property
+    def calls_kept(self) -> int | None:
+        """How many ended calls the simulator keeps in memory (None: all, with their pages)."""
+        return self._calls.maxlen
+
+    @property
     def calls(self) -> list[ReceivedCall]:
         """A copy of the calls ended so far, oldest first."""
         with self._changed:

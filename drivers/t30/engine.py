@@ -62,6 +62,16 @@ class T30Sender:
             policy=policy,
         )
 
+    @classmethod
+    def from_session(cls, session: Session) -> T30Sender:
+        """Returns an engine that carries on from ``session`` (what a call knows at some
+        point: its state, the DCS sent, the rates left). Drivers start with ``__init__``;
+        this is for checking every state against every event without playing a call into
+        each state first."""
+        engine = cls(local_id=session.local_id, page_count=session.page_count)
+        engine._session = session
+        return engine
+
     @property
     def state(self) -> State:
         return self._session.state

@@ -83,8 +83,7 @@ def test_lucent_firmware_gets_its_flow_control_by_flo_in_class_2(profile_name: s
     steps = setup_steps("2", "+FDCC", "+FLID", "+FBOR", ["+FCR=1"], flow, flow_command=flow_command)
     port = ScriptedPort(deque([*steps, *CLASS2_CALL]), bytewise=False)
     driver = Class2Modem("scripted", fax_class="2", station=STATION, command_timeout=0.5, flow_control="xonxoff",
-                         profile=profile)  # fmt: skip
-    driver._port = port  # type: ignore[assignment]  # the transcript stands in for the port
+                         profile=profile, port=port)  # type: ignore[arg-type]  # the transcript stands in for the port  # fmt: skip
     result = driver.send(CallRequest("0406280499", two_pages()))
     assert result.outcome is Outcome.CONFIRMED, result.reason
     assert not port.steps

@@ -130,9 +130,15 @@ def two_pages() -> list[FaxPage]:
 
 
 def modem(port: ScriptedPort, fax_class: str, flow: str = "rtscts") -> Class2Modem:
-    driver = Class2Modem("scripted", fax_class=fax_class, station=STATION, command_timeout=0.5, flow_control=flow)
-    driver._port = port  # type: ignore[assignment]  # the transcript stands in for the port
-    return driver
+    # The transcript stands in for the port.
+    return Class2Modem(
+        "scripted",
+        fax_class=fax_class,
+        station=STATION,
+        command_timeout=0.5,
+        flow_control=flow,
+        port=port,  # type: ignore[arg-type]
+    )
 
 
 CLASS2_CALL = [

@@ -40,7 +40,7 @@ from drivers.t30.frames import (
     ScanTime,
 )
 from drivers.t30.negotiation import same_station, station_digits
-from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, State
+from drivers.t30.state import SENDER_TRANSITIONS, TERMINAL_STATES, Session, State
 from tests.drivers.t30_script import OUR_TSI, REMOTE_CSI, identification, reply, sent_fcfs
 
 
@@ -246,10 +246,17 @@ def test_table_is_total(state: State, event_type: type[Event], response: FCF, ec
 
 
 def _check_pair(state: State, event_type: type[Event], response: FCF, *, ecm: bool) -> None:
-    engine = T30Sender(local_id=OUR_TSI, page_count=2)
-    engine._session.state = state
-    engine._session.settings = DCSFrame(x_bit=True, ecm=ecm, bit_rate=BitRate.V17_9600)
-    engine._session.usable_rates = (BitRate.V17_9600, BitRate.V29_7200)
+    session = Session(
+        local_id=OUR_TSI,
+        page_count=2,
+        fine=True,  # T30Sender's defaults
+        expected_remote_id=None,
+        rates=frozenset(BitRate),
+        state=state,
+        settings=DCSFrame(x_bit=True, ecm=ecm, bit_rate=BitRate.V17_9600),
+        usable_rates=(BitRate.V17_9600, BitRate.V29_7200),
+    )
+    engine = T30Sender.from_session(session)
     event = _sample(event_type, response)
     if response is FCF.PPR and event_type is FramesReceived:
         event = FramesReceived((PPRFrame(missing=frozenset({0, 2})),))

@@ -8,7 +8,6 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.class1_runner import _at_resolution
 from drivers.page import FaxPage, Resolution
 from drivers.t30.frames import DCSFrame, DISFrame, LengthCapability, PageLength, decode
 from drivers.t30.negotiation import choose_settings
@@ -84,7 +83,7 @@ def test_pages_are_coded_at_the_negotiated_resolution() -> None:
     rows = np.zeros((10, 1728), dtype=np.bool_)
     rows[::2] = True
     page = FaxPage(rows, Resolution.FINE)
-    assert _at_resolution(page, Resolution.SUPERFINE).shape[0] == 20
-    assert _at_resolution(page, Resolution.NORMAL).shape[0] == 5
-    assert _at_resolution(FaxPage(rows, Resolution.SUPERFINE), Resolution.NORMAL).shape[0] == 3
+    assert page.rows_at(Resolution.SUPERFINE).shape[0] == 20
+    assert page.rows_at(Resolution.NORMAL).shape[0] == 5
+    assert FaxPage(rows, Resolution.SUPERFINE).rows_at(Resolution.NORMAL).shape[0] == 3
     assert page.length_mm == 10 / 7.7

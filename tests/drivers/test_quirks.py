@@ -96,9 +96,7 @@ def test_an_unknown_profile_lists_the_known_ones() -> None:
 
 
 def _modem(port: ScriptedPort, **kwargs: object) -> Class1Modem:
-    modem = Class1Modem("scripted", station=STATION, command_timeout=2.0, **kwargs)  # type: ignore[arg-type]
-    modem._port = port  # type: ignore[assignment]
-    return modem
+    return Class1Modem("scripted", station=STATION, command_timeout=2.0, port=port, **kwargs)  # type: ignore[arg-type]
 
 
 def _setup_script(*commands: str, refused: str | None = None) -> deque[Step]:
@@ -150,13 +148,12 @@ def test_the_port_gets_the_same_flow_control(flow: FlowControl) -> None:
     """XON/XOFF is honoured on the port only while page data is sent (received frames may
     hold 0x11/0x13 octets); RTS/CTS always."""
     port = SerialPort("loop://", flow_control=flow)
-    raw = port._serial
-    assert raw.rtscts is (flow is FlowControl.RTSCTS)
-    assert raw.xonxoff is False
+    assert port.rtscts is (flow is FlowControl.RTSCTS)
+    assert port.xonxoff is False
     port.pace_output(True)
-    assert raw.xonxoff is (flow is FlowControl.XONXOFF)
+    assert port.xonxoff is (flow is FlowControl.XONXOFF)
     port.pace_output(False)
-    assert raw.xonxoff is False
+    assert port.xonxoff is False
     port.close()
 
 

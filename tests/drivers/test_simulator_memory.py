@@ -33,4 +33,4 @@ def test_received_pages_go_to_disk_not_to_a_list_that_lives_as_long_as_the_proce
     summaries = sorted((tmp_path / "received").glob("call-*/summary.json"))
     assert [json.loads(p.read_text())["pages"] for p in summaries] == [2, 2]
     assert all((p.parent / "pages.tif").stat().st_size > 0 for p in summaries)
-    assert simulator._calls.maxlen == RECENT_CALLS
+    assert simulator.calls_kept == RECENT_CALLS

@@ -148,7 +148,7 @@ def test_xon_xoff_honoured_by_the_host_loses_nothing(buffered: SimulatedModem) -
     the host's output for good if the kernel watched for it then."""
     assert buffered.path is not None
     with ScriptedHost(buffered.path) as host:
-        fd = host.port._serial.fd
+        fd = host.port.fileno()
 
         def ixon(on: bool) -> None:
             attrs = termios.tcgetattr(fd)

@@ -131,7 +131,7 @@ def test_a_database_failure_mid_job_neither_kills_the_runner_nor_loses_the_job(
     assert {j["state"] for j in site.store.jobs()} == {"active", "queued"}
     monkeypatch.setattr(site.store, "start_attempt", real_start)
     monkeypatch.undo()
-    site.runner._release_current_job()
+    site.runner.release_current_job()  # as run() does after the failure
     site.run_all()
     assert [j["state"] for j in site.store.jobs()] == ["confirmed", "confirmed"]
     assert site.store.verify_log().intact

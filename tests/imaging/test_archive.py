@@ -49,13 +49,13 @@ def test_pages_are_decoded_on_demand_and_one_is_kept(tmp_path: Path, monkeypatch
     """Opening decodes nothing; asking again for the same page decodes it once; slices stay lazy."""
     path = write_tiff([page(n) for n in range(5)], tmp_path / "a.tif")
     decoded: list[int] = []
-    read_page = archive._read_page
+    read_page = archive.read_page
 
     def counting(path: Path, frame: int) -> FaxPage:
         decoded.append(frame)
         return read_page(path, frame)
 
-    monkeypatch.setattr(archive, "_read_page", counting)
+    monkeypatch.setattr(archive, "read_page", counting)
     pages = ArchivedPages(path)
     assert decoded == []
     assert pages[2] is pages[2]
