@@ -157,7 +157,7 @@ class ModemRunner(threading.Thread):
                     log.exception("runner.failed", modem=self.modem_name)
                 self.stopping.wait(STORAGE_RETRY_SECONDS if trouble else RETRY_AFTER_FAILURE_SECONDS)
                 self.release_current_job()
-        self._close()
+        self.close()
 
     def run_once(self) -> bool:
         """Send the most urgent due job, if there is one and the modem is open. Returns
@@ -278,7 +278,10 @@ class ModemRunner(threading.Thread):
             self._down_reason = reason
         self._set_state(ModemState.DOWN, reason)
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Ends this runner's hold on things: the render child stops, the modem is closed
+        and marked stopped. ``run`` does this when it stops; a test that drives
+        ``run_once`` itself does it at the end."""
         self._renderer.close()
         if self._modem is not None:
             self._modem.close()

@@ -49,7 +49,7 @@ def _install(root: Path, *, group: str | None) -> Config:
     access.secure(config)
     store = Store(config.database, signing_chain(config))
     with store.transaction() as conn:
-        store._audit(conn, "2026-12-02T20:00:00.000+00:00", "test.entry")
+        store.chain.append(conn, "2026-12-02T20:00:00.000+00:00", "test.entry")
     access.secure(config)
     return config
 

@@ -49,7 +49,7 @@ class DurableQueue(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.site.intake.close()
-        self.site.runner._renderer.close()
+        self.site.runner.close()
         self.site.store.close()
         self._tmp.cleanup()
 

@@ -93,7 +93,7 @@ def test_a_more_urgent_job_queued_later_goes_first_on_the_modem_that_comes_free(
         pass
     assert free.requests[-1].number == busy_number
     assert {j["state"] for j in site.store.jobs()} == {"confirmed"} and len(site.store.jobs()) == 5
-    other._renderer.close()
+    other.close()
 
 
 def test_a_modem_error_while_the_modem_still_answers_is_degraded_then_ready_again(tmp_path: Path) -> None:
