@@ -32,7 +32,9 @@ _MAX_EXTENDS = 8  # a longer chain is a loop or a mistake
 
 
 class ProfileError(FaxError):
-    """A modem profile cannot be found or read; the message names file and key."""
+    """A modem profile (``drivers/profiles/``, ``[modem.quirks]``) cannot be found or read;
+    the message names file and key. The simulator's own files have their own error,
+    ``drivers.simulator.SimulatorProfileError``."""
 
 
 class FlowControl(enum.StrEnum):

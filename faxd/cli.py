@@ -508,12 +508,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_modem_simulate(args: argparse.Namespace) -> int:
-    from drivers.simulator import KIND_MODEM, ProfileError, load_profiles, load_quirks, run_simulator
+    from drivers.simulator import KIND_MODEM, SimulatorProfileError, load_profiles, load_quirks, run_simulator
 
     try:
         profiles = load_profiles(Path(args.profiles)) if args.profiles else None
         quirks = load_quirks(Path(args.profiles)) if args.profiles else KIND_MODEM
-    except (OSError, ProfileError) as exc:
+    except (OSError, SimulatorProfileError) as exc:
         raise CliError(f"cannot use the profiles file: {exc}") from None
     run_simulator(
         link=Path(args.link),

@@ -25,7 +25,7 @@ from drivers.class2_quirks import class2_quirks
 from drivers.modem import FaxModem, Station
 from drivers.probe import detect_class
 from drivers.simulator import KIND_MODEM, SimulatedModem, load_profiles, load_quirks
-from drivers.simulator.profiles import ProfileError
+from drivers.simulator.profiles import SimulatorProfileError
 from faxd import access
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config, ConfigError, ModemConfig, load_config
@@ -160,7 +160,7 @@ class Daemon:
         try:
             profiles = load_profiles(modem.simulator_profiles) if modem.simulator_profiles else None
             quirks = load_quirks(modem.simulator_profiles) if modem.simulator_profiles else KIND_MODEM
-        except (OSError, ProfileError) as exc:
+        except (OSError, SimulatorProfileError) as exc:
             raise ConfigError(f"{self.config.source}: [modem.simulator_profiles] {exc}") from None
         simulator = SimulatedModem(
             csi=modem.simulator_csi or "+46 40 628 04 99",

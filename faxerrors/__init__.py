@@ -12,9 +12,10 @@ The branches live beside the code that raises them:
   driver does with one).
 - ``drivers.port``: ``DriverError`` -> ``PortError``, ``ModemTimeout``;
   ``drivers.at_link.ModemError``; ``drivers.modem.ModemUnavailable`` (the modem cannot be
-  used at all).
-- ``drivers.t4.errors.T4DecodeError`` and ``drivers.simulator.profiles.ProfileError`` (also
-  ``ValueError``s, as they were before there was a root).
+  used at all); ``drivers.quirks.ProfileError`` (a modem profile that cannot be used).
+- ``drivers.t4.errors.T4DecodeError`` and ``drivers.simulator.profiles.SimulatorProfileError``
+  (the simulator's remotes and simulated modem; not the driver's modem profile), also
+  ``ValueError``s, as they were before there was a root.
 - ``routing.errors``: ``RoutingError`` -> ``MetadataError``, ``RouteRefused``,
   ``DirectoryInvalid``.
 - ``spool.inspection.DocumentRejected``: the file cannot be faxed.

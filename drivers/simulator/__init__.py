@@ -7,7 +7,7 @@ misbehaves (a small transmit buffer, flow control, no +FRS, a late CONNECT) is a
 ``ModemQuirks`` (``quirks.py``), the file's ``[modem]`` table (``load_quirks``).
 """
 
-from drivers.simulator.profiles import Answer, ProfileError, RemoteProfile, load_profiles, load_quirks
+from drivers.simulator.profiles import Answer, RemoteProfile, SimulatorProfileError, load_profiles, load_quirks
 from drivers.simulator.pty_modem import SimulatedModem, run_simulator
 from drivers.simulator.quirks import KIND as KIND_MODEM
 from drivers.simulator.quirks import FlowControl, ModemQuirks
@@ -18,10 +18,10 @@ __all__ = [
     "Answer",
     "FlowControl",
     "ModemQuirks",
-    "ProfileError",
     "ReceivedCall",
     "RemoteProfile",
     "SimulatedModem",
+    "SimulatorProfileError",
     "load_profiles",
     "load_quirks",
     "run_simulator",

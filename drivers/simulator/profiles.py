@@ -136,8 +136,15 @@ class Answer(enum.Enum):
     SILENT = "silent"
 
 
-class ProfileError(FaxError, ValueError):
-    """A profile or profile file that cannot be used; the message names the field."""
+class SimulatorProfileError(FaxError, ValueError):
+    """A remote profile, the simulated modem's quirks or their file cannot be used; the
+    message names the field.
+
+    Not ``drivers.quirks.ProfileError``: that one is our driver's modem profile (an
+    operator's configuration: faxd refuses to start); this one is the simulated line's
+    set-up (a test's or a demonstration's), read by the simulator, which as an independent
+    peer keeps its own types (its own ``FlowControl``, ``ModemQuirks``). Also a
+    ``ValueError``: ``RemoteProfile`` raises it for an impossible value."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,7 +183,7 @@ class RemoteProfile:
     ftt_silence: float = 0.0
 
     def __post_init__(self) -> None:
-        """Raises ``ProfileError`` for a value no remote could have."""
+        """Raises ``SimulatorProfileError`` for a value no remote could have."""
         checks = [
             (frozenset(self.modulations) in wire.DIS_RATES, "modulations", _MODULATION_RULE),
             (self.min_scan_ms in wire.SCAN_BITS, "min_scan_ms", f"must be one of {sorted(wire.SCAN_BITS)}"),
@@ -196,7 +203,7 @@ class RemoteProfile:
         ]
         for ok, name, rule in checks:
             if not ok:
-                raise ProfileError(f"{name}: {rule}")
+                raise SimulatorProfileError(f"{name}: {rule}")
 
     def dis(self) -> bytes:
         """Returns the FIF of this remote's DIS (T.30 Table 2)."""
@@ -256,79 +263,79 @@ def load_profiles(path: Path) -> dict[str, RemoteProfile]:
     """Returns the profiles in a TOML or JSON file, keyed by the number's digits; the
     ``[default]`` table, if any, under ``DEFAULT_KEY``.
 
-    Raises ``ProfileError`` naming the file and the field for anything wrong, and
+    Raises ``SimulatorProfileError`` naming the file and the field for anything wrong, and
     ``OSError`` if the file cannot be read.
     """
     text = path.read_text(encoding="utf-8")
     try:
         raw: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
+        raise SimulatorProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
     if not isinstance(raw, dict) or set(raw) - {"default", "numbers", "modem"}:
-        raise ProfileError(f"{path}: expected only 'default', 'numbers' and 'modem' tables")
+        raise SimulatorProfileError(f"{path}: expected only 'default', 'numbers' and 'modem' tables")
     profiles: dict[str, RemoteProfile] = {}
     if "default" in raw:
         profiles[DEFAULT_KEY] = _profile(raw["default"], f"{path}: default")
     numbers = raw.get("numbers", {})
     if not isinstance(numbers, dict):
-        raise ProfileError(f"{path}: numbers: must be a table of numbers")
+        raise SimulatorProfileError(f"{path}: numbers: must be a table of numbers")
     for number, fields in numbers.items():
         key = number_key(number)
         if not key or any(ch not in "0123456789 -" for ch in number):
-            raise ProfileError(f"{path}: numbers.{number}: the key must be the number's digits")
+            raise SimulatorProfileError(f"{path}: numbers.{number}: the key must be the number's digits")
         profiles[key] = _profile(fields, f"{path}: numbers.{number}")
     return profiles
 
 
 def load_quirks(path: Path) -> ModemQuirks:
     """Returns the ``[modem]`` table of a profile file as ``ModemQuirks`` (the kind modem
-    if there is none). Raises ``ProfileError`` naming the field, ``OSError`` if unreadable."""
+    if there is none). Raises ``SimulatorProfileError`` naming the field, ``OSError`` if unreadable."""
     text = path.read_text(encoding="utf-8")
     try:
         raw: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
+        raise SimulatorProfileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
     table = raw.get("modem", {}) if isinstance(raw, dict) else {}
     if not isinstance(table, dict):
-        raise ProfileError(f"{path}: modem: must be a table")
+        raise SimulatorProfileError(f"{path}: modem: must be a table")
     known = {field.name for field in dataclasses.fields(ModemQuirks)}
     values: dict[str, Any] = {}
     for name, value in table.items():
         if name not in known:
-            raise ProfileError(f"{path}: modem.{name}: unknown field; known: {', '.join(sorted(known))}")
+            raise SimulatorProfileError(f"{path}: modem.{name}: unknown field; known: {', '.join(sorted(known))}")
         if name == "flow_control":
             try:
                 value = FlowControl(value)
             except ValueError:
-                raise ProfileError(f"{path}: modem.flow_control: one of none, xonxoff, rtscts") from None
+                raise SimulatorProfileError(f"{path}: modem.flow_control: one of none, xonxoff, rtscts") from None
         elif name == "no_frs" and not isinstance(value, bool):
-            raise ProfileError(f"{path}: modem.no_frs: must be true or false")
+            raise SimulatorProfileError(f"{path}: modem.no_frs: must be true or false")
         elif name != "no_frs" and (type(value) not in (int, float) or isinstance(value, bool)):
-            raise ProfileError(f"{path}: modem.{name}: must be a number")
+            raise SimulatorProfileError(f"{path}: modem.{name}: must be a number")
         values[name] = value
     try:
         return ModemQuirks(**values)
     except ValueError as exc:
-        raise ProfileError(f"{path}: modem.{exc}") from None
+        raise SimulatorProfileError(f"{path}: modem.{exc}") from None
 
 
 def _profile(fields: object, where: str) -> RemoteProfile:
     if not isinstance(fields, dict):
-        raise ProfileError(f"{where}: must be a table of profile fields")
+        raise SimulatorProfileError(f"{where}: must be a table of profile fields")
     known = {field.name: field for field in dataclasses.fields(RemoteProfile)}
     values: dict[str, Any] = {}
     for name, value in fields.items():
         if name not in known:
-            raise ProfileError(f"{where}.{name}: unknown field; known: {', '.join(sorted(known))}")
+            raise SimulatorProfileError(f"{where}.{name}: unknown field; known: {', '.join(sorted(known))}")
         values[name] = _convert(name, value, f"{where}.{name}")
     try:
         return RemoteProfile(**values)
-    except ProfileError as exc:
-        raise ProfileError(f"{where}.{exc}") from None
+    except SimulatorProfileError as exc:
+        raise SimulatorProfileError(f"{where}.{exc}") from None
 
 
 def _convert(name: str, value: object, where: str) -> object:
-    """Returns a file value as the field's type; raises ``ProfileError``."""
+    """Returns a file value as the field's type; raises ``SimulatorProfileError``."""
     expected = {
         "csi": str,
         "width": str,
@@ -343,24 +350,32 @@ def _convert(name: str, value: object, where: str) -> object:
         try:
             return Answer(value)
         except ValueError:
-            raise ProfileError(f"{where}: one of {', '.join(a.value for a in Answer)}") from None
+            raise SimulatorProfileError(f"{where}: one of {', '.join(a.value for a in Answer)}") from None
     if name in expected:
         if not isinstance(value, expected[name]):
-            raise ProfileError(f"{where}: must be a {expected[name].__name__}")
+            raise SimulatorProfileError(f"{where}: must be a {expected[name].__name__}")
         return value
     lists = ("modulations", "bad_fcs", "rtn_pages", "rtp_pages", "ecm_lost_frames", "carrier_lost", "crp")
     if name in (*lists, "missed_post_page"):
         item = str if name in ("modulations", "bad_fcs", "carrier_lost", "crp") else int
         if not isinstance(value, list) or not all(type(v) is item for v in value):
-            raise ProfileError(f"{where}: must be a list of {'names' if item is str else 'numbers'}")
+            raise SimulatorProfileError(f"{where}: must be a list of {'names' if item is str else 'numbers'}")
         return frozenset(value)
     if name in ("wedge_seconds", "ftt_silence"):
         if type(value) not in (int, float) or value < 0:  # type: ignore[operator]  # checked first
-            raise ProfileError(f"{where}: must be a number of seconds")
+            raise SimulatorProfileError(f"{where}: must be a number of seconds")
         return float(value)  # type: ignore[arg-type]  # int or float, checked above
     if type(value) is not int:  # bool is an int subclass: exact type on purpose
-        raise ProfileError(f"{where}: must be a whole number")
+        raise SimulatorProfileError(f"{where}: must be a whole number")
     return value
 
 
-__all__ = ["DEFAULT_KEY", "Answer", "ProfileError", "RemoteProfile", "load_profiles", "load_quirks", "number_key"]
+__all__ = [
+    "DEFAULT_KEY",
+    "Answer",
+    "RemoteProfile",
+    "SimulatorProfileError",
+    "load_profiles",
+    "load_quirks",
+    "number_key",
+]

@@ -66,7 +66,7 @@ def test_a_remote_that_waits_out_its_t2_after_ftt_is_heard(tmp_path: Path) -> No
 
 
 def test_the_new_faults_are_profile_file_keys(tmp_path: Path) -> None:
-    from drivers.simulator import ProfileError, load_profiles
+    from drivers.simulator import SimulatorProfileError, load_profiles
 
     path = tmp_path / "profiles.toml"
     path.write_text('[numbers."0406280421"]\nmissed_post_page = [2]\nftt_silence = 5.5\n')
@@ -74,5 +74,5 @@ def test_the_new_faults_are_profile_file_keys(tmp_path: Path) -> None:
     assert (profile.missed_post_page, profile.ftt_silence) == (frozenset({2}), 5.5)
     assert profile.faults() == ["missed_post_page", "ftt_silence"]
     path.write_text('[numbers."0406280421"]\nftt_silence = -1\n')
-    with pytest.raises(ProfileError, match="ftt_silence"):
+    with pytest.raises(SimulatorProfileError, match="ftt_silence"):
         load_profiles(path)

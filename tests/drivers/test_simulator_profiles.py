@@ -15,7 +15,15 @@ import pytest
 from drivers.class1 import Class1Modem
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FAX_WIDTH, FaxPage
-from drivers.simulator import Answer, ProfileError, RemoteProfile, SimulatedModem, load_profiles, run_simulator, wire
+from drivers.simulator import (
+    Answer,
+    RemoteProfile,
+    SimulatedModem,
+    SimulatorProfileError,
+    load_profiles,
+    run_simulator,
+    wire,
+)
 from drivers.simulator.host import ScriptedHost
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +81,7 @@ def test_faults_are_named() -> None:
     ],
 )
 def test_impossible_profiles_are_refused(fields: dict[str, object], message: str) -> None:
-    with pytest.raises(ProfileError, match=message):
+    with pytest.raises(SimulatorProfileError, match=message):
         RemoteProfile(**fields)  # type: ignore[arg-type]  # the test feeds wrong values on purpose
 
 
@@ -118,7 +126,7 @@ def test_load_json(tmp_path: Path) -> None:
 def test_load_errors_name_file_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "profiles.toml"
     path.write_text(text)
-    with pytest.raises(ProfileError, match=message) as info:
+    with pytest.raises(SimulatorProfileError, match=message) as info:
         load_profiles(path)
     assert str(path) in str(info.value)
 

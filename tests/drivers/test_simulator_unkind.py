@@ -250,7 +250,7 @@ def test_dis_repeated_over_the_dcs(tmp_path: Path) -> None:
 
 def test_profile_file_names_the_new_faults(tmp_path: Path) -> None:
     """The unkind behaviours are profile-file keys like the older faults; bad names are refused."""
-    from drivers.simulator import ProfileError, load_profiles
+    from drivers.simulator import SimulatorProfileError, load_profiles
 
     path = tmp_path / "profiles.toml"
     path.write_text(
@@ -259,7 +259,7 @@ def test_profile_file_names_the_new_faults(tmp_path: Path) -> None:
     profile = load_profiles(path)["0406280420"]
     assert profile.faults() == ["fcerror_frh", "carrier_lost", "crp", "dis_collisions"]
     path.write_text('[numbers."0406280420"]\ncrp = ["XYZ"]\n')
-    with pytest.raises(ProfileError, match="crp: frame names"):
+    with pytest.raises(SimulatorProfileError, match="crp: frame names"):
         load_profiles(path)
 
 
