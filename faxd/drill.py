@@ -26,8 +26,8 @@ from faxd.config import Config
 from faxd.store import JobState, NewJob, Store, iso, now_utc
 from faxerrors import FaxError
 from routing.directory import Directory
-from spool.claim import new_document_id, sha256_of
 from spool.folders import SpoolFolders
+from spool.queue import new_document_id, sha256_of
 
 log = structlog.get_logger("faxd.drill")
 

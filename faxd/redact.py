@@ -51,7 +51,7 @@ MASK = "[redacted]"
 _SEPARATOR = r"[-+\s\u00a0\u2010-\u2015\u2212\u2007\u202f]"
 # \d is Unicode-aware: full-width and other scripts' digits are masked as well.
 _IDENTITY_NUMBER = re.compile(rf"\d{{6,}}{_SEPARATOR}\d{{4}}(?!\d)|\d{{10,}}")
-# Our document ids, matched first and kept (spool/claim.py new_document_id).
+# Our document ids, matched first and kept (spool/queue.py new_document_id).
 _DOCUMENT_ID = r"D\d{8}T\d{6}-[0-9a-f]{6}(?![0-9A-Za-z])"
 _SCAN = re.compile(rf"(?P<keep>{_DOCUMENT_ID})|(?P<mask>{_IDENTITY_NUMBER.pattern})")
 

@@ -277,9 +277,6 @@ def describe(path: Path, original_name: str | None = None, *, max_bytes: int | N
     )
 
 
-reclaim = describe
-
-
 def quarantine_target(folders: SpoolFolders, document_id: str, original_name: str) -> Path:
     """Where a quarantined document goes; known before it moves, so it can be recorded first.
 

@@ -43,8 +43,8 @@ from faxd.store import JobState, NewJob, Store, iso, now_utc
 from imaging import ArchivedPages, DocumentRenderError, render_pdf_isolated
 from routing.directory import Directory, Unit
 from routing.numbers import display_number
-from spool.claim import new_document_id, sha256_of
 from spool.folders import SpoolFolders
+from spool.queue import new_document_id, sha256_of
 
 log = structlog.get_logger("faxd.followup")
 
