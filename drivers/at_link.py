@@ -75,9 +75,18 @@ class ProtocolTrace:
 class T31Link:
     """Class 1 commands on one open port."""
 
-    def __init__(self, port: SerialPort, *, command_timeout: float = 5.0, quirks: Class1Quirks | None = None) -> None:
+    def __init__(
+        self,
+        port: SerialPort,
+        *,
+        command_timeout: float = 5.0,
+        quirks: Class1Quirks | None = None,
+        line_time_factor: float = 1.5,
+    ) -> None:
         self.port = port
         self.command_timeout = command_timeout
+        # The wait for OK after page data allows this many times its line time.
+        self.line_time_factor = line_time_factor
         self.quirks = quirks or Class1Quirks()
         self.reader = self.new_reader()
         self.info: list[str] = []  # information lines of the last command
@@ -251,7 +260,7 @@ class T31Link:
             self.port.pace_output(False)
         # Without flow control all of it may sit in the DCE's buffer: allow its line time.
         line_seconds = len(data) * 8 / bps
-        result = self.wait_result(time.monotonic() + self.command_timeout + 1.5 * line_seconds)
+        result = self.wait_result(time.monotonic() + self.command_timeout + self.line_time_factor * line_seconds)
         if result is None:
             raise ModemTimeout(f"the modem did not finish sending {len(data)} octets at {bps} bit/s")
         if result.code is not ResultCode.OK:

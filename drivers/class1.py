@@ -119,6 +119,7 @@ class Class1Modem:
         flow_control: FlowControl | None = None,
         trace_dir: Path | None = None,
         port: SerialPort | None = None,
+        line_time_factor: float = 1.5,
     ) -> None:
         """``trace_dir``: write a protocol trace file per call there (off by default).
         ``port``: a port already open to the modem (a scripted one in tests), used until
@@ -126,9 +127,12 @@ class Class1Modem:
         ``profile``: the modem family's set-up and quirks (``drivers.quirks``; None: the
         generic profile); ``flow_control``: None takes the profile's default. How a call
         behaves (ECM, lowest rate, resends, station check...) comes with each call, in
-        ``CallRequest.policy``.
+        ``CallRequest.policy``. ``line_time_factor``: the wait for OK after page data
+        allows this many times the data's line time (the DCE may buffer it all; tests
+        against the simulator at speed 0 set it low).
         """
         self.trace_dir = trace_dir
+        self.line_time_factor = line_time_factor
         self._calls = 0
         self.name = name or device
         self.description = "Class 1"  # shown in the modem's status while it is ready
@@ -206,7 +210,12 @@ class Class1Modem:
             if self._port is None:
                 self._port = SerialPort(self.device, speed=self.speed, flow_control=self.flow_control)
             self._port.discard_input()
-            link = T31Link(self._port, command_timeout=self.command_timeout, quirks=self.profile.class1)
+            link = T31Link(
+                self._port,
+                command_timeout=self.command_timeout,
+                quirks=self.profile.class1,
+                line_time_factor=self.line_time_factor,
+            )
             self._initialise(link)
             return link
         except DriverError as exc:

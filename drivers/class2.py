@@ -88,6 +88,7 @@ class Class2Modem:
         wait_for_xon: bool | None = None,
         phase_timeout: float = 60.0,
         port: SerialPort | None = None,
+        line_time_factor: float = 1.5,
     ) -> None:
         """``fax_class`` is "2", "2.0" or "2.1". ``port``: a port already open to the modem
         (a scripted one in tests), used until ``close``; None: ``device`` is opened at the
@@ -101,7 +102,10 @@ class Class2Modem:
         and codings within those are the modem's own. ``init``: more commands
         after +FCLASS. ``reversed_bit_order``: the modem wants phase C data with the last
         bit of each octet first (+FBO/+FBOR 1); ``wait_for_xon`` overrides the dialect's
-        rule; ``phase_timeout``: how long +FDT (training) and a post-page exchange may
+        rule; ``line_time_factor``: the wait for the modem's answer after page data allows
+        this many times the page's line time (a modem may hold much of it in its buffer;
+        tests against the simulator at speed 0 set it low); ``phase_timeout``: how long
+        +FDT (training) and a post-page exchange may
         take. The profile's quirks apply where these are left at their defaults.
 
         Raises ``ValueError`` for a class or flow control faxd does not know.
@@ -135,6 +139,7 @@ class Class2Modem:
         self.reversed_bit_order = reversed_bit_order
         self.wait_for_xon = self.dialect.wait_for_xon if wait_for_xon is None else wait_for_xon
         self.phase_timeout = phase_timeout
+        self.line_time_factor = line_time_factor
         self.capabilities = Capabilities()
         self._port = port
         self._calls = 0
@@ -397,7 +402,10 @@ class _Call:
                 link.port.write(payload[start : start + _WRITE_CHUNK])
             line_seconds = len(data) * 8 / self.session.bps
             final = link.wait_result(
-                time.monotonic() + self.modem.command_timeout + 1.5 * line_seconds + self.modem.phase_timeout
+                time.monotonic()
+                + self.modem.command_timeout
+                + self.modem.line_time_factor * line_seconds
+                + self.modem.phase_timeout
             )
         finally:
             link.port.pace_output(False)

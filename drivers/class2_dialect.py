@@ -64,8 +64,11 @@ class Dialect:
     #: Flow control is set with +FLO in T.32; SP-2388 has no such command (the modem's own
     #: &K or &E, from the quirk profile, does it).
     flow_command: str | None
-    #: The capability values for error correction and MMR: ec (0 off, 2 = ECM with 256-octet
-    #: frames), df (0 MH, 1 MR, 3 MMR). The same in all three (T.32 Table 21).
+    #: The capability values for error correction and MMR: ec, df (0 MH, 1 MR, 3 MMR). ec
+    #: differs: SP-2388 counts frame sizes (1: 64 octets, 2: 256), T.32 has 1 for T.30
+    #: Annex A ECM in either size (2 and 3 are Annex C, for V.34), as HylaFAX's Class 2
+    #: driver notes where it converts between them (faxd/Class2.c++, "The EC parameter
+    #: varies between the Class 2 and Class 2.0 specs").
     ec_on: int = 2
     df_mmr: int = 3
     #: Commands sent after +FCLASS and before our capabilities, in order; a modem that
@@ -120,6 +123,7 @@ CLASS_2_0 = Dialect(
     # +FIP: parameters to their defaults; +FNR: report the remote's capabilities and ids;
     # +FPP=0: no packet protocol on the DTE link; +FCR=1: may receive (T.32 8.5).
     optional_setup=("+FIP", "+FNR=1,1,1,0", "+FPP=0", "+FCR=1"),
+    ec_on=1,
 )
 CLASS_2_1 = replace(CLASS_2_0, fax_class="2.1")
 

@@ -64,6 +64,10 @@ class Personality:
     xon_after_connect: bool
     in_band_post_page: bool
     hangup_format: str
+    #: +FDCC=? / +FCC=?: what the modem can do; a value outside it answers ERROR.
+    capability_ranges: str = "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
+    #: The firmware sends in ECM (and so MMR) when the session allows (class2_line.py).
+    ecm: bool = False
 
 
 _CLASS2 = Personality(
@@ -77,14 +81,15 @@ _CLASS20 = Personality(
     page_status="+FPS", hangup="+FHS", capabilities="+FCC", session="+FIS", local_id="+FLI",
     bit_order="+FBO", abort="+FKS", identity=("+FMI", "+FMM", "+FMR"),
     xon_after_connect=False, in_band_post_page=True, hangup_format="{:02d}",
+    # T.32: ec 1 is T.30 Annex A ECM (either frame size; 2 and 3 are Annex C, V.34 only),
+    # df 3 is MMR. SP-2388's ec counts differently (1: 64-octet, 2: 256-octet frames).
+    capability_ranges="(0,1),(0-5),(0-2),(0-2),(0,1,3),(0,1),(0),(0-7)", ecm=True,
 )  # fmt: skip
 PERSONALITIES = {
     "2": _CLASS2,
     "2.0": _CLASS20,
     "2.1": dataclasses.replace(_CLASS20, fax_class="2.1", classes="0,2.0,2.1"),
 }
-#: What the modem can do (+FDCC=? / +FCC=?): no ECM, so no MMR either (see class2_line).
-CAPABILITY_RANGES = "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
 IDENTITY = ("faxd", "faxd simulated Class {} modem", "1.0")
 _EXTENDED = re.compile(r'\+[A-Z]+(?:=\?|\?|=(?:"[^"]*"|[^;]*))?')
 
@@ -295,10 +300,10 @@ class Class2Dce:
             if query:
                 info.append(current.text())
             elif value == "?":
-                info.append(CAPABILITY_RANGES)
+                info.append(p.capability_ranges)
             else:
                 updated = current.updated(value)
-                if updated is None or updated.br not in BR_BPS:
+                if updated is None or updated.br not in BR_BPS or not _within(updated, p.capability_ranges):
                     return "ERROR"
                 if name == p.capabilities:
                     self._capabilities = updated
@@ -381,7 +386,7 @@ class Class2Dce:
             self._result("NO CARRIER", self._hangup_line(5 if answer is Answer.VOICE else 11))
             return
         self.call = call
-        self._line = CallerLine(call, tsi=self._local_id, pause=self._pause)
+        self._line = CallerLine(call, tsi=self._local_id, pause=self._pause, ecm=self.personality.ecm)
         try:
             self._line.answer()
         except Hangup as hangup:
@@ -512,6 +517,19 @@ class Class2Dce:
         self._mode = _Mode.WEDGED
         seconds = profile.wedge_seconds
         self._deadline = math.inf if seconds is None else self._clock() + seconds
+
+
+def _within(params: Params, ranges: str) -> bool:
+    """Returns whether every value of ``params`` is one ``ranges`` ("(0,1),(0-5),...") allows."""
+    values = (params.vr, params.br, params.wd, params.ln, params.df, params.ec, params.bf, params.st)
+    for value, group in zip(values, re.findall(r"\(([^)]*)\)", ranges), strict=False):
+        allowed: set[int] = set()
+        for item in group.split(","):
+            low, _, high = item.partition("-")
+            allowed.update(range(int(low, 16), int(high or low, 16) + 1))
+        if value not in allowed:
+            return False
+    return True
 
 
 _REVERSED = bytes(int(f"{value:08b}"[::-1], 2) for value in range(256))

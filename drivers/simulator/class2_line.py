@@ -9,17 +9,22 @@ personality puts behind its line, in frames and page data, and returns to the AT
 ec, bf, st of T.32 8.5.1 / SP-2388 +FDCC) and hangup status codes (T.32 Table 23).
 
 Like ``wire.py`` this does not use ``drivers.t30``: the simulator stays an independent
-check of the driver. No ECM: this firmware offers ``ec`` 0 only (+FCC=? says so), and
-therefore no MMR (T.30 Table 2 note: T.6 needs ECM).
+check of the driver. With ``ecm`` (the 2.0 and 2.1 personalities) the firmware also sends
+pages in error correction mode (T.30 Annex A) when the host's ``ec`` and the remote's DIS
+both allow it, and MMR then (``df`` 3, T.6 needs ECM): the page data the host wrote goes
+out as numbered FCD frames of 256 octets in partial pages of up to 256 frames, each asked
+for with PPS (NULL between the partial pages of a page, then MPS/EOM/EOP); frames the
+remote names in PPR are sent again, at most ``PPR_LIMIT`` times per partial page. The
+SP-2388 personality keeps ``ec`` 0.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from drivers.simulator import timing, wire
+from drivers.simulator import hdlc, timing, wire
 from drivers.simulator.remote import AnsweringFax
 from faxerrors import FaxError
 
@@ -47,6 +52,13 @@ _LN_BITS = {0: (0, 0), 1: (1, 0), 2: (0, 1)}
 
 #: Tries of a command that got no (usable) response, T.30 5.3.2 (three, then hang up).
 TRIES = 3
+#: ECM: octets of page data per FCD frame, frames per partial page (T.30 A.3.1), and PPRs
+#: for one partial page before this firmware gives up (T.30 A.4.4 allows 4, then CTC/EOR).
+ECM_FRAME_OCTETS = 256
+ECM_BLOCK_FRAMES = 256
+PPR_LIMIT = 4
+#: RNR answers to RR before the firmware gives up (T.30 A.5.4: T5, 60 s; counted here).
+RNR_LIMIT = 20
 
 
 class PostPage(enum.IntEnum):
@@ -128,10 +140,14 @@ def remote_params(dis: bytes) -> Params:
 class CallerLine:
     """The modem's T.30 caller for one call; ``pause`` spends line time."""
 
-    def __init__(self, remote: AnsweringFax, *, tsi: str, pause: Callable[[float], None]) -> None:
+    def __init__(self, remote: AnsweringFax, *, tsi: str, pause: Callable[[float], None], ecm: bool = False) -> None:
         self.remote = remote
         self.tsi = tsi
+        self.ecm = ecm  # this firmware can send in ECM (T.30 Annex A)
         self._pause = pause
+        self._page_counter = -1  # ECM: the PPS page counter of the page in progress
+        self._blocks: list[list[bytes]] = []  # ECM: the partial pages of the page in progress
+        self._ecm_failure: Hangup | None = None  # a partial page before the last one failed
         self.csi: str | None = None
         self.dis: bytes = b""
         self.session: Params | None = None
@@ -175,15 +191,17 @@ class CallerLine:
             self.needs_dis = False
         remote = self.offered
         mods = _modulations(self.dis)
+        ecm = self.ecm and host.ec > 0 and remote.ec > 0
+        mr = host.df >= 1 and wire.bit(self.dis, 16) == 1
         session = Params(
             vr=min(host.vr, remote.vr),
             br=min(host.br, remote.br),
             wd=min(host.wd, remote.wd),
             ln=min(host.ln, remote.ln),
-            df=1 if host.df >= 1 and remote.df >= 1 else 0,
-            ec=0,
+            df=3 if ecm and host.df == 3 and remote.df == 3 else (1 if mr else 0),
+            ec=host.ec if ecm else 0,
             bf=0,
-            st=remote.st,  # the receiver's minimum scan time rules (T.30 Table 2)
+            st=0 if ecm else remote.st,  # the receiver's minimum scan time rules; none in ECM
         )
         while True:
             bps = BR_BPS[session.br]
@@ -212,10 +230,19 @@ class CallerLine:
         bits += [n for n, on in zip((17, 18), _WD_BITS[session.wd], strict=True) if on]
         bits += [n for n, on in zip((19, 20), _LN_BITS[session.ln], strict=True) if on]
         bits += [n for n, on in zip((21, 22, 23), wire.SCAN_BITS[ST_MS.get(session.st, 20)], strict=True) if on]
+        if session.ec:
+            # Octet 4: ECM (27) with 256-octet frames (28 clear), T.6 (31) with MMR.
+            bits += [24, 27] + ([31] if session.df == 3 else [])
+            return wire.frame(wire.DCS, wire.with_bits(bits, 4))
         return wire.frame(wire.DCS, wire.with_bits(bits, 3))
 
     def _command(self, frames: list[bytes], *, tcf: tuple[int, str] | None = None) -> int | None:
         """Sends a command (and TCF) up to three times; returns the response's FCF."""
+        reply = self._exchange(frames, tcf=tcf)
+        return None if reply is None else reply[2] & 0xFE
+
+    def _exchange(self, frames: list[bytes], *, tcf: tuple[int, str] | None = None) -> bytes | None:
+        """Sends a command (and TCF) up to three times; returns the response frame."""
         for _ in range(TRIES):
             self._pause(timing.V21_PREAMBLE_SECONDS + sum(timing.v21_seconds(f) for f in frames))
             reply = self.remote.frames_received(frames)
@@ -229,7 +256,7 @@ class CallerLine:
                     break
                 self._pause(timing.V21_PREAMBLE_SECONDS + sum(timing.v21_seconds(f) for f in reply))
                 if not any(self.remote.corrupt(frame) for frame in reply):
-                    return reply[-1][2] & 0xFE
+                    return reply[-1]
                 reply = self.remote.frames_received([wire.frame(wire.CRP)])  # T.30 5.3.6.1.7
             self._pause(timing.T4_SECONDS)
         return None
@@ -243,14 +270,68 @@ class CallerLine:
         return _CODES[(BR_BPS[self.session.br], self.modulation)]
 
     def page(self, data: bytes) -> None:
-        """Gives the remote the page data the host sent (phase C)."""
+        """Gives the remote the page data the host sent (phase C). In ECM: every partial
+        page but the last is sent and confirmed (PPS-NULL) here, the last one's frames
+        too; its PPS carries the post-page message (``post_page``)."""
+        assert self.session is not None
+        if not self.session.ec:
+            self.remote.data_received(self.code, data)
+            return
+        self._page_counter = (self._page_counter + 1) % 256
+        chunks = [data[start : start + ECM_FRAME_OCTETS] for start in range(0, len(data), ECM_FRAME_OCTETS)]
+        chunks = chunks or [b""]
+        self._blocks = [chunks[start : start + ECM_BLOCK_FRAMES] for start in range(0, len(chunks), ECM_BLOCK_FRAMES)]
+        self._ecm_failure = None
+        for number, block in enumerate(self._blocks[:-1]):
+            self._send_frames(block, range(len(block)))
+            try:
+                self._close_block(number, wire.NULL, PostPage.MPS)
+            except Hangup as failure:
+                self._ecm_failure = failure  # reported with the page's post-page message
+                return
+        self._send_frames(self._blocks[-1], range(len(self._blocks[-1])))
+
+    def _send_frames(self, block: list[bytes], numbers: Iterable[int], *, resend: bool = False) -> None:
+        """Sends FCD frames ``numbers`` of a partial page and three RCP (T.30 A.3)."""
+        frames = [wire.frame(wire.FCD, bytes((number,)) + block[number], final=False) for number in numbers]
+        data = hdlc.encode([*frames, *[wire.frame(wire.RCP, final=False)] * 3])
+        if resend:  # the first transmission's line time was spent as the host sent it
+            assert self.session is not None
+            self._pause(timing.training_seconds(self.code) + len(data) * 8 / BR_BPS[self.session.br])
         self.remote.data_received(self.code, data)
 
+    def _close_block(self, number: int, post: int, message: PostPage) -> int:
+        """Sends PPS for partial page ``number`` until the remote has every frame; returns
+        the response's FCF. Raises ``Hangup``."""
+        block = self._blocks[number]
+        fif = bytes((post, self._page_counter, number % 256, len(block) - 1))
+        command = [wire.frame(wire.PPS, fif)]
+        for _ in range(PPR_LIMIT + 1):
+            reply = self._exchange(command)
+            for _ in range(RNR_LIMIT):
+                if reply is None or reply[2] & 0xFE != wire.RNR:
+                    break
+                reply = self._exchange([wire.frame(wire.RR)])  # T.30 A.5.4: busy; ask again
+            if reply is None:
+                silent = {PostPage.MPS: 52, PostPage.EOP: 54, PostPage.EOM: 56}[message]
+                raise Hangup(silent, f"no response to PPS-{message.name if post else 'NULL'} repeated three times")
+            if reply[2] & 0xFE != wire.PPR:
+                return reply[2] & 0xFE
+            missing = [n for n in range(len(block)) if n // 8 < len(reply) - 3 and reply[3 + n // 8] >> (n % 8) & 1]
+            self._send_frames(block, missing, resend=True)
+        raise Hangup(50, f"the remote still missed frames after {PPR_LIMIT} PPRs")
+
     def post_page(self, message: PostPage) -> PageStatus:
-        """Sends MPS/EOM/EOP (T.30 5.3.6.1.5); returns the remote's response. Raises
-        ``Hangup`` (52/54/56 no response, 53/55/57 DCN or an invalid response)."""
+        """Sends MPS/EOM/EOP (T.30 5.3.6.1.5), in ECM as the last partial page's PPS;
+        returns the remote's response. Raises ``Hangup`` (52/54/56 no response, 53/55/57
+        DCN or an invalid response, 50 frames still missing after ``PPR_LIMIT`` PPRs)."""
         fcf = {PostPage.MPS: wire.MPS, PostPage.EOM: wire.EOM, PostPage.EOP: wire.EOP}[message]
-        reply = self._command([wire.frame(fcf)])
+        if self.session is not None and self.session.ec:
+            if self._ecm_failure is not None:
+                raise self._ecm_failure
+            reply: int | None = self._close_block(len(self._blocks) - 1, fcf, message)
+        else:
+            reply = self._command([wire.frame(fcf)])
         if reply is None:
             silent = {PostPage.MPS: 52, PostPage.EOP: 54, PostPage.EOM: 56}[message]
             raise Hangup(silent, f"no response to {message.name} repeated three times")
