@@ -82,10 +82,10 @@ def open_modem(path: str, fax_class: str) -> FaxModem:
     simulator at speed 0 spends none)."""
     station = Station(tsi="+46 40 628 04 00", header_name="Bench")
     if fax_class == "1":
-        return Class1Modem(path, station=station, name="sim0", command_timeout=2.0, max_page_resends=1,
+        return Class1Modem(path, station=station, name="sim0", command_timeout=2.0,
                            line_time_factor=0.1)  # fmt: skip
     return Class2Modem(path, fax_class=fax_class, station=station, name="sim0", command_timeout=2.0,
-                       max_page_resends=1, phase_timeout=5.0, line_time_factor=0.1)  # fmt: skip
+                       phase_timeout=5.0, line_time_factor=0.1)  # fmt: skip
 
 
 def three_page_pdf(label: str) -> bytes:
@@ -120,7 +120,8 @@ def run_case(fault: str, fax_class: str) -> Case:
                                    profiles={MUNICIPALITY_NUMBER: profile})  # fmt: skip
         path = simulator.start()
         try:
-            site = Site(root, max_attempts=3, open_modem=lambda: open_modem(path, fax_class))
+            site = Site(root, max_attempts=3, open_modem=lambda: open_modem(path, fax_class),
+                        modem_keys="max_page_resends = 1\n")  # fmt: skip
             drop(site, f"{fault} / Class {fax_class}")
             site.run_all()
             log = [e for e in site.store.confirmation_log() if e["recipient"] == MUNICIPALITY]
