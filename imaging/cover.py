@@ -164,11 +164,6 @@ def cover_sheet_pdf(
         (labels.sent_at, info.sent_at.strftime("%Y-%m-%d %H:%M")),
         (labels.job_reference, info.job_reference),
     ]
-    misdirected = _fill(template.misdirected, values)
-    if info.sender_callback.strip() and info.sender_callback in misdirected:
-        # The number is on the sheet already, in the bold line a misdirected reader acts on:
-        # a second copy is line time on every call and tells nobody anything new.
-        rows.remove((labels.callback, info.sender_callback))
     if info.continuation_of_pages:
         received = info.continuation_of_pages + 1  # the original cover sheet was page 1
         rows.insert(
@@ -180,6 +175,12 @@ def cover_sheet_pdf(
         )
     if info.sent_again_notice:
         rows.insert(6, (labels.sent_again, info.sent_again_notice))
+    # After the inserts above (they count the callback row).
+    misdirected = _fill(template.misdirected, values)
+    if info.sender_callback.strip() and info.sender_callback in misdirected:
+        # The number is on the sheet already, in the bold line a misdirected reader acts on:
+        # a second copy is line time on every call and tells nobody anything new.
+        rows.remove((labels.callback, info.sender_callback))
     sheet = _Sheet(8.0 / _Sheet.SMALLEST if resolution is Resolution.NORMAL else 1.0)
     sheet.heading(template.heading, template.subheading)
     sheet.notice(_fill(template.notice, values), misdirected)

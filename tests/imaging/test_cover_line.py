@@ -16,9 +16,10 @@ from PIL import Image
 
 from drivers.page import Resolution
 from drivers.t4 import Coding, encode_page
-from imaging import CoverInfo, cover_sheet, write_tiff
+from faxd.runner_resume import ResendReason, notice_for
+from imaging import CoverInfo, cover_sheet, cover_sheet_pdf, write_tiff
 from tests.drivers.t4.t4_pages import libtiff_decode, needs, read_bilevel
-from tests.imaging.test_cover import INFO
+from tests.imaging.test_cover import INFO, text_of
 
 #: The longest content the sample directory and the routine give: its longest inpatient
 #: ward to its longest municipality unit, the longest message-type name, two-digit page
@@ -32,14 +33,23 @@ LONGEST = dataclasses.replace(
     pages_total=12,
     continuation_of_pages=3,
 )
+#: The same names on a full send again after a resume found another station (issue 13):
+#: the longest line the runner puts on a cover.
+LONGEST_AGAIN = dataclasses.replace(
+    LONGEST,
+    continuation_of_pages=None,
+    sent_again_notice=notice_for(ResendReason.STATION_CHANGED.value),
+)
 
 
 def test_cover_is_cheap_on_the_line() -> None:
     """At most 4 KiB of MMR for a typical cover (the full-A4 sheet was 13 KB), under 6000
-    octets for the longest realistic one; no large black areas."""
+    octets for the longest realistic continuation, 6500 with the sent-again line; no
+    large black areas."""
     typical = cover_sheet(INFO).pixels
     assert len(encode_page(typical, Coding.MMR)) <= 4096
     assert len(encode_page(cover_sheet(LONGEST).pixels, Coding.MMR)) < 6000
+    assert len(encode_page(cover_sheet(LONGEST_AGAIN).pixels, Coding.MMR)) < 6500
     # No black block 8 pels square anywhere: rules are thin and nothing is filled.
     solid = np.lib.stride_tricks.sliding_window_view(typical, (8, 8)).all(axis=(2, 3))
     assert not solid.any()
@@ -56,6 +66,15 @@ def test_every_line_of_text_is_tall_enough(resolution: Resolution) -> None:
     heights = [end - start for start, end in zip(starts, ends, strict=True) if end - start > 3]
     assert len(heights) >= 10  # heading, notice, warning and the fields
     assert min(heights) >= (12 if resolution is Resolution.FINE else 8)
+
+
+@pytest.mark.parametrize("info", [LONGEST, LONGEST_AGAIN], ids=["continuation", "sent-again"])
+def test_resume_lines_follow_the_page_count(info: CoverInfo) -> None:
+    """The continuation or sent-again line comes right after "Sidor", before the time and
+    the reference (whether or not the call-back field is drawn)."""
+    text = text_of(cover_sheet_pdf(info))
+    label = "Fortsättning" if info.continuation_of_pages else "Skickas igen"
+    assert text.index("Sidor 12") < text.index(label) < text.index("Skickat") < text.index("Referens")
 
 
 @needs("tiffcp")
@@ -108,7 +127,7 @@ def _closest(expected: str, text: str) -> float:
 
 
 @pytest.mark.skipif(not _tesseract_swedish(), reason="tesseract with Swedish not installed (scripts/setup.sh)")
-@pytest.mark.parametrize("info", [INFO, LONGEST], ids=["typical", "longest"])
+@pytest.mark.parametrize("info", [INFO, LONGEST, LONGEST_AGAIN], ids=["typical", "longest", "sent-again"])
 def test_tesseract_reads_every_field_at_fine(info: CoverInfo, tmp_path: Path) -> None:
     """Legible at fine resolution: an OCR engine reads every number exactly, and every
     name and the law reference nearly so, on the page as it goes on the line."""
@@ -134,3 +153,5 @@ def test_tesseract_reads_every_field_at_fine(info: CoverInfo, tmp_path: Path) ->
         assert _closest(words, text) > 0.9, f"{words!r} not read in:\n{text}"
     if info.continuation_of_pages:
         assert f"{info.continuation_of_pages + 2}-{info.pages_total}" in text
+    if info.sent_again_notice:
+        assert _closest(f"Skickas igen {info.sent_again_notice}", text) > 0.9, text
