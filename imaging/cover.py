@@ -175,15 +175,15 @@ def cover_sheet_pdf(
         )
     if info.sent_again_notice:
         rows.insert(6, (labels.sent_again, info.sent_again_notice))
-    # After the inserts above (they count the callback row).
-    misdirected = _fill(template.misdirected, values)
-    if info.sender_callback.strip() and info.sender_callback in misdirected:
-        # The number is on the sheet already, in the bold line a misdirected reader acts on:
-        # a second copy is line time on every call and tells nobody anything new.
-        rows.remove((labels.callback, info.sender_callback))
     sheet = _Sheet(8.0 / _Sheet.SMALLEST if resolution is Resolution.NORMAL else 1.0)
     sheet.heading(template.heading, template.subheading)
-    sheet.notice(_fill(template.notice, values), misdirected)
+    warning = sheet.notice(_fill(template.notice, values), _fill(template.misdirected, values))
+    callback = winansi(info.sender_callback).strip()
+    if callback and callback in warning:
+        # The number is on the sheet already, in the bold line a misdirected reader acts on
+        # (as drawn: a long site wording is clipped): a second copy is line time on every
+        # call and tells nobody anything new. After the inserts above, which count this row.
+        rows.remove((labels.callback, info.sender_callback))
     sheet.fields(rows)
     sheet.footer(_fill(template.footer, values))
     buffer = io.BytesIO()
@@ -262,7 +262,9 @@ class _Sheet:
         self.depth += 5 * self.scale
         self.items.append(_Rule(self.depth))
 
-    def notice(self, notice: str, misdirected: str) -> None:
+    def notice(self, notice: str, misdirected: str) -> str:
+        """Lays out the notice and the misdirected line; returns the latter as drawn (its
+        lines joined by a space)."""
         # Clipped so that a site's long wording cannot make the sheet a page of prose.
         notice_lines = _clip(
             simpleSplit(winansi(notice), REGULAR, self.NOTICE, self.width), 6, REGULAR, self.NOTICE, self.width
@@ -281,6 +283,7 @@ class _Sheet:
         self.depth += 5 * self.scale
         self.items.append(_Rule(self.depth))
         self.depth += 1.5 * self.scale  # room above the ring of a first "Från"
+        return " ".join(warning_lines)
 
     def fields(self, rows: list[tuple[str, str]]) -> None:
         # The label column is as wide as the widest label (a site's long label wraps at

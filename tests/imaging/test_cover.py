@@ -105,6 +105,14 @@ def test_template_rewords_but_mandatory_fields_stay() -> None:
     assert "Referens FX-20261126-0042" in text
 
 
+def test_callback_stays_when_a_long_wording_clips_it_off() -> None:
+    """A site's misdirected line so long that the number falls in the clipped part: the
+    call-back field carries it."""
+    template = CoverTemplate(misdirected="Fel mottagare? " + "Läs detta noga. " * 30 + "Ring {callback}.")
+    text = text_of(cover_sheet_pdf(INFO, template=template))
+    assert text.count("040-628 04 10") == 1 and "Telefon 040-628 04 10" in text
+
+
 def test_template_refuses_unknown_placeholders_and_empty_labels() -> None:
     """A template cannot ask for data the sheet does not have, or hide a mandatory field."""
     with pytest.raises(ValueError, match="unknown fields"):
