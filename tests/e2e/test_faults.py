@@ -58,6 +58,8 @@ def test_a_call_cut_off_mid_document_resumes_after_the_confirmed_pages(gateway: 
     assert not np.array_equal(received[0][0][strip:], received[1][0][strip:])
 
 
+# Class 2 (SP-2388): the simulated firmware has no ECM; 2.0 and 2.1 do it in the DCE.
+@pytest.mark.parametrize("gateway", ["1", "2.0", "2.1"], indirect=True, ids=lambda c: f"class{c}")
 def test_training_failure_at_high_rates_falls_back_and_ecm_mmr_is_used_when_offered(
     gateway: Gateway, tmp_path: Path
 ) -> None:
