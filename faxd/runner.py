@@ -462,14 +462,20 @@ class ModemRunner(threading.Thread):
         now = now_utc()
         decision = decide(result.outcome, job.attempts + 1, self.config.retry, now, job.created)
         reason = "; ".join(part for part in (result.reason, *result.warnings, decision.note) if part)
-        if result.outcome is Outcome.STATION_MISMATCH or result.warnings:
+        station_warned = any(w.startswith("station check") for w in result.warnings)
+        if result.outcome is Outcome.STATION_MISMATCH or station_warned:
             # A wrong answering machine is how faxes reach the wrong people: a person must look.
+            sent = result.outcome is not Outcome.STATION_MISMATCH
+            unit = self.directory().get(job.recipient)
             log.error(
                 "alarm.station_mismatch",
                 recipient=job.recipient,
                 number=job.number,
                 remote_id=result.remote_id,
-                sent=result.outcome is not Outcome.STATION_MISMATCH,
+                sent=sent,
+                reason=unit.station_alarm(answered_with_id=bool(result.remote_id), sent=sent)
+                if unit is not None
+                else f"the station that answered for {job.recipient} is not the one on record; check the number",
             )
         self.store.finish_attempt(
             attempt_id,

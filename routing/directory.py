@@ -99,6 +99,20 @@ class Unit:
         """The fax number in international form: "+46 40 628 04 00"."""
         return international_number(self.fax)
 
+    def station_alarm(self, *, answered_with_id: bool, sent: bool) -> str:
+        """Why a station check raised an alarm, in words and the directory's own facts.
+
+        Goes to the journal, SNMP and metrics: the id the remote gave stays in the
+        attempt's record (it is nothing the directory holds, and may be anyone's text).
+        """
+        expected = f"station id {self.station_id!r}" if self.station_id else "the station id on record"
+        seen = "another station id" if answered_with_id else "no station id"
+        outcome = "the fax was sent all the same (station_check = warn)" if sent else "nothing was sent"
+        return (
+            f"{self.fax_display} ({self.id}) answered with {seen}, not {expected} from the fax directory; "
+            f"{outcome}: check the number and the directory before faxing there again"
+        )
+
     def valid_on(self, day: date) -> bool:
         """True if ``day`` lies in the unit's validity period (both ends inclusive)."""
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from drivers.modem import CallResult, ModemUnavailable, Outcome
+from faxd.snmp_mib import notification
 from tests.faxd.site import Site, admission
 
 
@@ -135,3 +137,40 @@ def test_a_database_failure_mid_job_neither_kills_the_runner_nor_loses_the_job(
     site.run_all()
     assert [j["state"] for j in site.store.jobs()] == ["confirmed", "confirmed"]
     assert site.store.verify_log().intact
+
+
+def test_a_station_alarm_says_why_in_the_directory_s_words_and_only_for_station_trouble(tmp_path: Path) -> None:
+    """alarm.station_mismatch carries a reason from the directory's facts (the trap's text);
+    the id the remote gave stays in the attempt's record. A warning that is not about the
+    station (a missed command) raises no station alarm."""
+    remote = "+46 8 465 004 99"
+    site = Site(
+        tmp_path,
+        script=[
+            CallResult(Outcome.STATION_MISMATCH, f"the remote identifies as {remote}", remote),
+            CallResult(Outcome.CONFIRMED, "ok", warnings=("the remote missed the command after page 1 (sent DIS)",)),
+        ],
+    )
+    admission(site)
+    with capture_logs() as logs:
+        site.run_all()
+    alarms = [e for e in logs if e["event"] == "alarm.station_mismatch"]
+    assert len(alarms) == 1
+    unit = site.directory.current().get(alarms[0]["recipient"])
+    assert unit is not None
+    reason = alarms[0]["reason"]
+    assert reason.startswith(f"{unit.fax_display} ({unit.id}) answered with another station id")
+    assert "nothing was sent" in reason and "465 004 99" not in reason
+    trap = notification(alarms[0])
+    assert trap is not None and trap.name == "faxdStationMismatch"
+    assert bytes(trap.varbinds[-1][1]).decode() == reason
+
+    (tmp_path / "warn").mkdir()
+    warned = Site(
+        tmp_path / "warn", script=[CallResult(Outcome.CONFIRMED, "ok", remote, warnings=("station check: x",))]
+    )
+    admission(warned)
+    with capture_logs() as logs:
+        warned.run_all()
+    [alarm] = [e for e in logs if e["event"] == "alarm.station_mismatch"]
+    assert "the fax was sent all the same (station_check = warn)" in alarm["reason"]
