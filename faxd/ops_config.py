@@ -31,6 +31,11 @@ class Manager:
     address: str
     port: int = 162
     version: str = "v3"  # or "v2c" (needs snmp.community)
+    # "trap" (sent once) or "inform" (acknowledged: sent again until the manager answers,
+    # every timeout_seconds, at most retries more times; unanswered is logged).
+    notify: str = "trap"
+    timeout_seconds: float = 5.0
+    retries: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +130,17 @@ def _snmp(reader: _Reader, raw: Mapping[str, Any]) -> SnmpConfig | None:
             raise reader.fail(f"{key}.version", f"must be 'v3' or 'v2c', not {version!r}")
         if version == "v2c" and community is None:
             raise reader.fail(f"{key}.version", "v2c notifications need snmp.community")
+        notify = reader.string(m, f"{key}.notify", "trap")
+        if notify not in ("trap", "inform"):
+            raise reader.fail(f"{key}.notify", f"must be 'trap' or 'inform', not {notify!r}")
         managers.append(
             Manager(
                 address=_address(reader, m, f"{key}.address", "127.0.0.1"),
                 port=_port(reader, m, f"{key}.port", 162),
                 version=version,
+                notify=notify,
+                timeout_seconds=reader.number(m, f"{key}.timeout_seconds", 5.0, minimum=0.1),
+                retries=int(reader.number(m, f"{key}.retries", 3, minimum=0)),
             )
         )
     return SnmpConfig(

@@ -7,13 +7,15 @@ access by default; SNMPv2c read access exists only when ``snmp.community`` is se
 
 Notifications are driven by the log: the agent subscribes to ``faxd.events`` and
 turns the stable event names (``modem.down``, ``job.failed``, ``alarm.*``) into
-notifications (``faxd.snmp_mib.notification``), sent as traps to each configured
-manager. Other code only logs the event.
+notifications (``faxd.snmp_mib.notification``), sent to each configured manager as a
+trap, or as an inform (acknowledged, sent again until answered) where the manager's
+``notify = "inform"``. Other code only logs the event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import threading
 import time
@@ -30,7 +32,7 @@ from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from faxd import events
 from faxd.health import Health
-from faxd.ops_config import SnmpConfig
+from faxd.ops_config import Manager, SnmpConfig
 from faxd.snmp_mib import MIB, OID, SNMP_TRAP_OID, objects
 from faxd.snmp_mib import notification as notification_for
 from faxerrors import FaxError
@@ -117,6 +119,7 @@ class SnmpAgent:
         self.address: tuple[str, int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: engine.SnmpEngine | None = None
+        self._originator: ntforg.NotificationOriginator | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
@@ -200,12 +203,22 @@ class SnmpAgent:
             config.add_v1_system(snmp, "faxd-v2c", s.community)
             config.add_vacm_user(snmp, 2, "faxd-v2c", "noAuthNoPriv", readSubTree=MIB, notifySubTree=MIB)
             config.add_target_parameters(snmp, "faxd-v2c", "faxd-v2c", "noAuthNoPriv", mpModel=1)
+        # One tag and one notification entry per manager, so each gets its own kind (trap or
+        # inform) and an inform's answer (or silence) is known per manager.
         for i, manager in enumerate(s.managers):
             params = "faxd-v3" if manager.version == "v3" else "faxd-v2c"
             config.add_target_address(
-                snmp, f"manager-{i}", udp.DOMAIN_NAME, (manager.address, manager.port), params, tagList=b"faxd"
+                snmp,
+                f"manager-{i}",
+                udp.DOMAIN_NAME,
+                (manager.address, manager.port),
+                params,
+                timeout=round(manager.timeout_seconds * 100),  # hundredths of a second (RFC 3413)
+                retryCount=manager.retries,
+                tagList=f"faxd-{i}".encode(),
             )
-        config.add_notification_target(snmp, "faxd-notify", "faxd-v3", "faxd", "trap")
+            config.add_notification_target(snmp, f"faxd-notify-{i}", params, f"faxd-{i}", manager.notify)
+        self._originator = ntforg.NotificationOriginator()
         snmp_context = context.SnmpContext(snmp)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", HealthView(self.health))
@@ -238,10 +251,22 @@ class SnmpAgent:
         self._loop.call_soon_threadsafe(self._send, found.name, varbinds)
 
     def _send(self, name: str, varbinds: list[tuple[OID, Any]]) -> None:
-        assert self._engine is not None
-        try:
-            ntforg.NotificationOriginator().send_varbinds(self._engine, "faxd-notify", None, b"", varbinds, None)
-        except Exception:  # boundary: a notification that cannot be sent is logged, not fatal
-            log.exception("snmp.notification_failed", notification=name)
-            return
-        log.info("snmp.notification_sent", notification=name, managers=len(self.settings.managers))
+        assert self._engine is not None and self._originator is not None
+        for i, manager in enumerate(self.settings.managers):
+            answered = functools.partial(self._answered, name, manager) if manager.notify == "inform" else None
+            try:
+                self._originator.send_varbinds(self._engine, f"faxd-notify-{i}", None, b"", varbinds, answered)
+            except Exception:  # boundary: a notification that cannot be sent is logged, not fatal
+                log.exception("snmp.notification_failed", notification=name, manager=manager.address)
+                continue
+            log.info("snmp.notification_sent", notification=name, manager=manager.address, kind=manager.notify)
+
+    def _answered(self, name: str, manager: Manager, *result: Any) -> None:
+        """pysnmp's callback for an inform: (engine, handle, errorIndication, status, index,
+        varbinds, context). No error: the manager acknowledged it."""
+        error = result[2] if len(result) > 2 else None
+        if error:
+            # Not an alarm.* event: that would raise a notification about notifications.
+            log.warning("snmp.inform_unacknowledged", notification=name, manager=manager.address, error=str(error))
+        else:
+            log.info("snmp.inform_acknowledged", notification=name, manager=manager.address)

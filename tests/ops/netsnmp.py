@@ -61,6 +61,9 @@ class TrapReceiver:
         conf = root / "faxd-trapd.conf"  # never inside the persistent dir: snmptrapd rewrites that one
         conf.write_text(
             f"createUser -e 0x{ENGINE_ID.hex()} faxd SHA-256 {AUTH_KEY} AES {PRIV_KEY}\n"
+            # An inform's receiver is the authoritative engine (RFC 3414): the same user
+            # under snmptrapd's own engine id, which our agent discovers before sending.
+            f"createUser faxd SHA-256 {AUTH_KEY} AES {PRIV_KEY}\n"
             "authUser log faxd priv\n"
             "authCommunity log public\n"
         )

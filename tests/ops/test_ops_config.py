@@ -28,6 +28,7 @@ def test_snmp_defaults_to_v3_on_loopback(tmp_path: Path) -> None:
         None,
     )
     assert snmp.managers[0].port == 162 and snmp.engine_id[:4] == bytes([0x80, 0x00, 0x7E, 0xD9])
+    assert snmp.managers[0].notify == "trap"  # informs only when asked for
 
 
 @pytest.mark.parametrize(
@@ -38,6 +39,14 @@ def test_snmp_defaults_to_v3_on_loopback(tmp_path: Path) -> None:
         (
             '[snmp]\nauth_key = "0123456789"\npriv_key = "abcdefghij"\n[[snmp.manager]]\nversion = "v2c"\n',
             "[snmp.manager.0.version]",
+        ),
+        (
+            '[snmp]\nauth_key = "0123456789"\npriv_key = "abcdefghij"\n[[snmp.manager]]\nnotify = "fire-and-forget"\n',
+            "[snmp.manager.0.notify]",
+        ),
+        (
+            '[snmp]\nauth_key = "0123456789"\npriv_key = "abcdefghij"\n[[snmp.manager]]\nretries = -1\n',
+            "[snmp.manager.0.retries]",
         ),
         ('[metrics]\naddress = "localhost:80"\n', "[metrics.address]"),
         ("[drill]\ninterval_hours = 1\n", "[drill.recipient]"),

@@ -7,17 +7,19 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from faxd.health import DrillResult, Health, ModemHealth, ServiceState
 from faxd.ops_config import Manager, SnmpConfig
 from faxd.snmp import SnmpAgent
 from faxd.snmp_mib import MIB, NOTIFICATION_EVENTS, objects
-from tests.ops.netsnmp import AUTH_KEY, ENGINE_ID, PRIV_KEY, TrapReceiver, tool_env, v3_args, walk
+from tests.ops.netsnmp import AUTH_KEY, ENGINE_ID, PRIV_KEY, TrapReceiver, free_udp_port, tool_env, v3_args, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB_FILE = ROOT / "faxd" / "data" / "FAXD-MIB.txt"
@@ -139,6 +141,44 @@ def test_each_notification_reaches_snmptrapd(tmp_path: Path) -> None:
         running.on_event({"event": "job.failed", "job_id": "FX-1", "outcome": "busy", "reason": "pnr 19121212-1212"})
         line = receiver.wait_for(r'STRING: "FX-1"')
         assert "19121212" not in line and "[redacted]" in line
+    finally:
+        running.stop()
+        receiver.stop()
+
+
+def _logged(logs: list[dict[str, object]], event: str, timeout: float = 20.0) -> dict[str, object]:
+    """The first captured event of that name, waiting for the agent's thread to log it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = next((e for e in list(logs) if e["event"] == event), None)
+        if found is not None:
+            return found
+        time.sleep(0.05)  # polling a list another thread appends to, up to a deadline
+    raise AssertionError(f"no {event} logged; got {[e['event'] for e in logs]}")
+
+
+def test_informs_are_acknowledged_by_snmptrapd_and_silence_is_logged(tmp_path: Path) -> None:
+    """With notify = "inform" the notification goes as an SNMPv3 authPriv inform: snmptrapd
+    receives and answers it (pysnmp discovers its engine id first) and the agent logs the
+    acknowledgement; a manager that never answers is logged as unacknowledged after its
+    retries, and no alarm.* event follows (that would notify about notifying)."""
+    receiver = TrapReceiver(tmp_path / "trapd")
+    silent = free_udp_port()  # nobody listens there
+    managers = (
+        Manager("127.0.0.1", receiver.port, notify="inform"),
+        Manager("127.0.0.1", silent, notify="inform", timeout_seconds=0.2, retries=1),
+    )
+    running = SnmpAgent(settings(managers=managers), health)
+    running.start()
+    try:
+        with capture_logs() as logs:
+            running.on_event({"event": "alarm.drill_failed", "job_id": "FX-20261202-00010", "reason": "no_answer"})
+            receiver.wait_for(r"OID: \.1\.3\.6\.1\.4\.1\.32473\.1\.0\.7\b")
+            acknowledged = _logged(logs, "snmp.inform_acknowledged")
+            unanswered = _logged(logs, "snmp.inform_unacknowledged")
+        assert acknowledged["notification"] == "faxdDrillFailed"
+        assert unanswered["notification"] == "faxdDrillFailed" and unanswered["error"]
+        assert not [e for e in logs if str(e["event"]).startswith("alarm.")]
     finally:
         running.stop()
         receiver.stop()
