@@ -155,7 +155,10 @@ def notification(event: Mapping[str, Any]) -> Notification | None:
             return None
         found = OTHER_ALARM
     title, number = found
-    text = _field(event, "reason", "error", "detail") or name
+    text = _field(event, "reason", "error", "detail")
+    if not text and name == "job.failed":
+        text = f"the job failed for good ({_field(event, 'outcome') or 'no outcome'}): see faxctl log; nothing more is tried"
+    text = text or name
     modem = rfc1902.OctetString(redact_text(_field(event, "modem")).encode())
     job = rfc1902.OctetString(redact_text(_field(event, "job_id", "job")).encode())
     varbinds: tuple[tuple[OID, Any], ...]

@@ -105,12 +105,13 @@ class Unit:
         Goes to the journal, SNMP and metrics: the id the remote gave stays in the
         attempt's record (it is nothing the directory holds, and may be anyone's text).
         """
-        expected = f"station id {self.station_id!r}" if self.station_id else "the station id on record"
+        # Short enough for a trap's DisplayString (255 characters) with the longest ids.
+        expected = repr(self.station_id) if self.station_id else "the one on record"
         seen = "another station id" if answered_with_id else "no station id"
-        outcome = "the fax was sent all the same (station_check = warn)" if sent else "nothing was sent"
+        outcome = "sent all the same (station_check = warn)" if sent else "nothing was sent"
         return (
-            f"{self.fax_display} ({self.id}) answered with {seen}, not {expected} from the fax directory; "
-            f"{outcome}: check the number and the directory before faxing there again"
+            f"{self.fax_display} ({self.id}) answered with {seen}, not {expected} as in the fax directory; "
+            f"{outcome}: check the number before faxing there again"
         )
 
     def valid_on(self, day: date) -> bool:

@@ -253,3 +253,15 @@ def test_mib_passes_smilint_and_matches_the_code(tmp_path: Path) -> None:
         assert out.stdout.strip() == "." + ".".join(map(str, oid)), (name, out.stdout, out.stderr)
     served = {oid[:-1] if oid[-1] == 0 else oid for oid, _ in objects(health())}
     assert all(oid[: len(MIB)] == MIB for oid in served)
+
+
+def test_a_job_failed_without_a_reason_still_says_what_happened() -> None:
+    """The runner's job.failed carries the outcome, not a reason: the trap's text says it in words."""
+    from faxd.snmp_mib import notification
+
+    trap = notification({"event": "job.failed", "job_id": "FX-1", "outcome": "no_answer"})
+    assert trap is not None and trap.name == "faxdJobFailed"
+    assert (
+        bytes(trap.varbinds[-1][1]).decode()
+        == "the job failed for good (no_answer): see faxctl log; nothing more is tried"
+    )
