@@ -228,9 +228,42 @@ def run_intake(count: int, keep: bool) -> dict[str, object]:
     return result
 
 
-def run_drain(count: int, modems: int, speed: float) -> dict[str, object]:
+def _external_simulators(root: Path, modems: int, speed: float) -> list[subprocess.Popen[str]]:
+    """One ``faxctl modem simulate`` process per modem, each answering every directory
+    number with the station id the directory names, and the site's config pointed at their
+    ptys. The daemon's own RSS then holds only the daemon: with ``device = "simulated"``
+    the simulated modems and their remotes (page decoding included) run inside it."""
+    from routing.directory import Directory
+    from routing.numbers import dial_string
+
+    directory = Directory.load(root / "directory.csv")
+    numbers = {dial_string(u): {"csi": u.station_id} for u in directory.units.values() if u.station_id}
+    (root / "profiles.json").write_text(json.dumps({"numbers": numbers}))
+    children = []
+    for i in range(modems):
+        link = root / f"tty-m{i}"
+        argv = [str(BIN / "faxctl"), "modem", "simulate", "--link", str(link), "--out", str(root / f"sim-m{i}")]
+        argv += ["--speed", str(speed), "--csi", "+46 40 628 04 99", "--profiles", str(root / "profiles.json")]
+        children.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True))
+    deadline = time.monotonic() + 60
+    while not all((root / f"tty-m{i}").exists() for i in range(modems)):
+        if time.monotonic() > deadline:
+            raise SystemExit("the simulators did not start")
+        time.sleep(0.1)  # a benchmark's poll for the ptys' links
+    text = config_text(root / "directory.csv", modems, device="simulated", speed=speed)
+    for i in range(modems):
+        text = text.replace(
+            f'name = "m{i}"\ndevice = "simulated"\nsimulator_speed = {speed}',
+            f'name = "m{i}"\ndevice = "{root}/tty-m{i}"',
+        )
+    (root / "faxd.toml").write_text(text)
+    return children
+
+
+def run_drain(count: int, modems: int, speed: float, external: bool = False) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="faxd-drain-"))
     _site(root, modems, "simulated", speed)
+    simulators = _external_simulators(root, modems, speed) if external else []
     daemon = Daemon(root)
     _drop(root, count)
     db_path = root / "state" / "faxd.sqlite3"
@@ -251,6 +284,9 @@ def run_drain(count: int, modems: int, speed: float) -> dict[str, object]:
             break
         time.sleep(0.5)
     daemon.stop()
+    for child in simulators:
+        child.terminate()
+        child.wait(30)
     db = sqlite3.connect(db_path)
     states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
     first, last = db.execute("SELECT min(started), max(ended) FROM attempts").fetchone()
@@ -272,6 +308,7 @@ def run_drain(count: int, modems: int, speed: float) -> dict[str, object]:
         "call_seconds_p50": round(statistics.median(calls), 1) if calls else None,
         "calls_per_modem": per_modem,
         "daemon_peak_rss_mb": round(daemon.peak_mb, 1),
+        "simulators": "separate processes" if external else "inside the daemon",
     }
 
 
@@ -287,6 +324,12 @@ def main() -> int:
         default=None,
         help="drain: documents for the one-modem run (default: --documents); a rate, so fewer will do at line pace",
     )
+    parser.add_argument(
+        "--external-simulators",
+        action="store_true",
+        help="drain: simulated modems as separate processes, so the daemon's RSS is its own",
+    )
+    parser.add_argument("--only-many", action="store_true", help="drain: skip the one-modem run")
     parser.add_argument("--keep", action="store_true", help="intake: keep the site for inspection")
     args = parser.parse_args()
     if args.what == "intake":
@@ -295,9 +338,13 @@ def main() -> int:
         ok = result["queued"] == result["documents"] and result["work_files"] == result["queued"]
         return 0 if ok else 1
     count = args.documents or 24
-    one = run_drain(args.one_documents or count, 1, args.speed)
+    external = args.external_simulators
+    if args.only_many:
+        print(json.dumps(run_drain(count, args.modems, args.speed, external), indent=2))
+        return 0
+    one = run_drain(args.one_documents or count, 1, args.speed, external)
     print(json.dumps(one, indent=2), flush=True)
-    many = run_drain(count, args.modems, args.speed)
+    many = run_drain(count, args.modems, args.speed, external)
     print(json.dumps(many, indent=2))
     ratio = many["jobs_per_minute"] / one["jobs_per_minute"] if one["jobs_per_minute"] else float("nan")  # type: ignore[operator]
     print(json.dumps({"speedup": round(ratio, 2), "modems": args.modems}))
