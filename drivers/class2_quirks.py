@@ -14,7 +14,7 @@ arguments of ``Class2Modem``. Keys (all optional)::
     flow_command = "+FLO"       # the DCE flow control command in this class ("" none); by
                                 # default Class 2.0/2.1 send +FLO, Class 2 (SP-2388 has none) not
 
-An unknown key or a wrong type is a ``QuirkError`` that names the key.
+An unknown key or a wrong type is a ``ProfileError`` that names the key.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from faxerrors import FaxError
-
-
-class QuirkError(FaxError):
-    """A ``[class2]`` section that cannot be used; the message names the key."""
+# A bad [class2] section is a modem profile that cannot be used, as a bad [class1] one is:
+# one error for both, so whoever reads profiles catches one thing.
+from drivers.quirks import ProfileError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +62,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 def class2_quirks(section: Mapping[str, Any] | None, *, source: str = "profile") -> Class2Quirks:
     """Returns the quirks in a profile's ``[class2]`` table (None: no quirks).
 
-    Raises ``QuirkError`` naming ``source`` and the key.
+    Raises ``ProfileError`` naming ``source`` and the key.
     """
     if not section:
         return Class2Quirks()
@@ -72,21 +70,21 @@ def class2_quirks(section: Mapping[str, Any] | None, *, source: str = "profile")
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in known:
-            raise QuirkError(f"{source}: [class2] {key}: unknown key (known: {', '.join(sorted(known))})")
+            raise ProfileError(f"{source}: [class2] {key}: unknown key (known: {', '.join(sorted(known))})")
         if type(value) not in _TYPES[key]:  # bool is an int: exact types on purpose
-            raise QuirkError(f"{source}: [class2] {key}: must be {' or '.join(t.__name__ for t in _TYPES[key])}")
+            raise ProfileError(f"{source}: [class2] {key}: must be {' or '.join(t.__name__ for t in _TYPES[key])}")
         if key == "init":
             if not all(isinstance(command, str) for command in value):
-                raise QuirkError(f"{source}: [class2] init: a list of AT commands (strings)")
+                raise ProfileError(f"{source}: [class2] init: a list of AT commands (strings)")
             value = tuple(command.removeprefix("AT").removeprefix("at") for command in value)
         if key == "prefer_class" and value not in ("1", "2", "2.0", "2.1"):
-            raise QuirkError(f"{source}: [class2] prefer_class: one of 1, 2, 2.0, 2.1")
+            raise ProfileError(f"{source}: [class2] prefer_class: one of 1, 2, 2.0, 2.1")
         if key == "flow_command" and value not in ("", "+FLO"):
-            raise QuirkError(f'{source}: [class2] flow_command: "+FLO" or "" (none)')
+            raise ProfileError(f'{source}: [class2] flow_command: "+FLO" or "" (none)')
         if key == "phase_timeout_seconds" and value <= 0:
-            raise QuirkError(f"{source}: [class2] phase_timeout_seconds: must be positive")
+            raise ProfileError(f"{source}: [class2] phase_timeout_seconds: must be positive")
         values[key] = float(value) if key == "phase_timeout_seconds" else value
     return Class2Quirks(**values)
 
 
-__all__ = ["Class2Quirks", "QuirkError", "class2_quirks"]
+__all__ = ["Class2Quirks", "class2_quirks"]

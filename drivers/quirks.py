@@ -32,8 +32,8 @@ _MAX_EXTENDS = 8  # a longer chain is a loop or a mistake
 
 
 class ProfileError(FaxError):
-    """A modem profile (``drivers/profiles/``, ``[modem.quirks]``) cannot be found or read;
-    the message names file and key. The simulator's own files have their own error,
+    """A modem profile (``drivers/profiles/``, ``[modem.quirks]``; any section, the Class 2
+    driver's ``[class2]`` too) cannot be found or read; the message names file and key. The simulator's own files have their own error,
     ``drivers.simulator.SimulatorProfileError``."""
 
 

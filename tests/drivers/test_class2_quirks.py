@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from drivers.class2 import Class2Modem
-from drivers.class2_quirks import Class2Quirks, QuirkError, class2_quirks
+from drivers.class2_quirks import Class2Quirks, class2_quirks
 from drivers.modem import CallRequest, Outcome, Station
 from drivers.page import FaxPage
-from drivers.quirks import FlowControl, load_profile
+from drivers.quirks import FlowControl, ProfileError, load_profile
 from drivers.simulator import SimulatedModem
 from tests.drivers.pages import random_boxes
 from tests.drivers.test_class2_transcripts import CLASS2_CALL, STATION, ScriptedPort, setup_steps, two_pages
@@ -38,7 +38,7 @@ def test_section_read_into_driver_options() -> None:
     ],
 )
 def test_a_bad_section_names_the_key(section: dict[str, object], words: str) -> None:
-    with pytest.raises(QuirkError, match=words):
+    with pytest.raises(ProfileError, match=words):
         class2_quirks(section, source="site/usr.toml")
 
 
@@ -70,7 +70,7 @@ def test_every_shipped_profile_has_a_readable_class2_section() -> None:
 
 
 def test_bad_flow_command_names_the_key() -> None:
-    with pytest.raises(QuirkError, match=r"flow_command: \"\+FLO\" or"):
+    with pytest.raises(ProfileError, match=r"flow_command: \"\+FLO\" or"):
         class2_quirks({"flow_command": "+IFC"}, source="site/x.toml")
 
 
