@@ -16,7 +16,7 @@ import structlog
 
 from drivers.at_codec import modulation_code
 from drivers.at_link import ProtocolTrace, T31Link
-from drivers.modem import PageConfirmed
+from drivers.modem import PageConfirmation, PageConfirmed
 from drivers.page import FaxPage, Resolution
 from drivers.port import DriverError
 from drivers.t4 import Coding, encode_page
@@ -66,6 +66,8 @@ class CallRunner:
         self.connected = True  # after ATD's CONNECT the DCE is receiving HDLC already
         self.last_was_receive = True
         self._coded: dict[tuple[int, PageCoding, bool, bool, int], bytes] = {}
+        # How each page went on the line (rate, coding, ECM), for its confirmation.
+        self._sent_as: dict[int, PageConfirmation] = {}
 
     def trace(self, text: str) -> None:
         """Writes a line to the call's protocol trace, if there is one."""
@@ -125,16 +127,22 @@ class CallRunner:
             data = self.encode(action)
             # After a TCF or page at this rate V.17 may use short training (T.30 Annex C note).
             self.link.send_data(modulation_code(action.bit_rate, long_training=False), data, bps=action.bit_rate.bps)
+            self._sent_as[action.index] = PageConfirmation(
+                action.index, action.bit_rate.bps, action.coding.value, ecm=False
+            )
             self.log.debug("modem.page_sent", page=action.index, octets=len(data))
             self.trace(f"page {action.index + 1} sent: {len(data)} octets {action.coding.value}")
             self.last_was_receive = False
             return PageSent(action.index)
         if isinstance(action, SendBlock):
+            self._sent_as[action.index] = PageConfirmation(
+                action.index, action.bit_rate.bps, action.coding.value, ecm=True
+            )
             return self.send_block(action)
         if isinstance(action, ConfirmPage):
             self.log.info("t30.page_confirmed", page=action.index)
             if self.on_page_confirmed is not None:
-                self.on_page_confirmed(action.index)
+                self.on_page_confirmed(self._sent_as.get(action.index, PageConfirmation(action.index)))
             return None
         raise AssertionError(f"unknown action {action!r}")
 

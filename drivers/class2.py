@@ -48,7 +48,16 @@ from drivers.class2_dialect import (
 )
 from drivers.class2_quirks import class2_quirks
 from drivers.class2_session import Capabilities, SessionParams, parse_ranges
-from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed, Station, StationCheck
+from drivers.modem import (
+    CallRequest,
+    CallResult,
+    ModemUnavailable,
+    Outcome,
+    PageConfirmation,
+    PageConfirmed,
+    Station,
+    StationCheck,
+)
 from drivers.page import FaxPage, Resolution
 from drivers.port import DriverError, ModemTimeout, PortError, SerialPort
 from drivers.quirks import DEFAULT_PROFILE, FlowControl, ModemProfile, load_profile
@@ -352,7 +361,15 @@ class _Call:
                 self.pages_confirmed += 1
                 self.log.info("t30.page_confirmed", page=index)
                 if self.on_page_confirmed is not None:
-                    self.on_page_confirmed(index)
+                    session = self.session
+                    self.on_page_confirmed(
+                        PageConfirmation(
+                            index,
+                            session.bps if session else None,
+                            _CODINGS[session.df].value if session and session.df in _CODINGS else None,
+                            session.ecm if session else None,
+                        )
+                    )
                 index, resends = index + 1, 0
                 if name == "PIP":
                     link.command(self.d.abort)

@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
-from drivers.modem import CallRequest, CallResult, Outcome, PageConfirmed
+from drivers.modem import CallRequest, CallResult, Outcome, PageConfirmation, PageConfirmed
 
 
 class FakeModem:
@@ -37,7 +37,7 @@ class FakeModem:
             step = CallResult(Outcome.CONFIRMED, f"all {count} pages confirmed", None, count, count, 14400)
         if on_page_confirmed is not None:
             for index in range(step.pages_confirmed):
-                on_page_confirmed(index)
+                on_page_confirmed(PageConfirmation(index, step.bit_rate, step.coding, step.ecm))
         return step
 
     def probe(self) -> None:

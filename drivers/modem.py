@@ -81,9 +81,20 @@ class CallResult:
         return self.outcome is Outcome.CONFIRMED
 
 
-#: Called with the 0-based index of a page as soon as the remote confirmed it (MCF),
-#: so the log holds confirmed pages even if the daemon dies mid-call.
-PageConfirmed = Callable[[int], None]
+@dataclass(frozen=True, slots=True)
+class PageConfirmation:
+    """One page the remote confirmed (MCF), with how it went on the line: what the
+    confirmation log records per page (a rate can change between pages after RTN)."""
+
+    index: int  # 0-based within the request's pages (the cover sheet is 0)
+    bit_rate: int | None = None  # bit/s the page data was sent at
+    coding: str | None = None  # "MH", "MR" or "MMR"
+    ecm: bool | None = None  # sent in error-correction mode (T.30 Annex A)
+
+
+#: Called as soon as the remote confirmed a page (MCF), so the log holds confirmed pages
+#: even if the daemon dies mid-call.
+PageConfirmed = Callable[[PageConfirmation], None]
 
 
 class ModemUnavailable(FaxError):

@@ -8,11 +8,14 @@ end; HUP reloads the fax directory.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -36,7 +39,7 @@ from faxd.ops import Operations
 from faxd.redact import allow_numbers
 from faxd.retention import purge_archive
 from faxd.runner import ModemRunner, WorkSignal
-from faxd.store import Store, now_utc
+from faxd.store import Store, iso, now_utc
 from faxd.systemd import notify
 from routing.directory import Directory, dial_string
 from routing.errors import DirectoryInvalid
@@ -70,6 +73,9 @@ class DirectoryHolder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Called (version, previous version, units) after a changed directory came into
+        # force, outside the lock: the daemon records it in the confirmation log.
+        self.on_reloaded: Callable[[str, str, int], None] | None = None
         self._lock = threading.Lock()
         self._directory = Directory.load(path)
         self._stamp = self._file_stamp()
@@ -95,6 +101,7 @@ class DirectoryHolder:
             return self._directory
 
     def reload(self) -> None:
+        changed: tuple[str, str, int] | None = None
         with self._lock:
             try:
                 stamp = self._file_stamp()
@@ -104,14 +111,12 @@ class DirectoryHolder:
                 return
             self._stamp = stamp
             if fresh.version != self._directory.version:
-                log.info(
-                    "directory.reloaded",
-                    version=fresh.version,
-                    previous=self._directory.version,
-                    units=len(fresh.units),
-                )
+                changed = (fresh.version, self._directory.version, len(fresh.units))
+                log.info("directory.reloaded", version=fresh.version, previous=changed[1], units=changed[2])
             self._directory = fresh
             self._allow_numbers()
+        if changed is not None and self.on_reloaded is not None:
+            self.on_reloaded(*changed)
 
 
 class Daemon:
@@ -131,6 +136,8 @@ class Daemon:
         # The signing key first: without it nothing may be recorded, so nothing may start.
         self.store = Store(config.database, signing_chain(config))
         self.directory = DirectoryHolder(config.directory)
+        self._record_directory(self.directory.current().version, None, len(self.directory.current().units))
+        self.directory.on_reloaded = self._record_directory
         self.work = WorkSignal()
         self.stopping = threading.Event()
         # SimpleQueue: its put is reentrant, so the signal handler may put into it while the
@@ -145,6 +152,32 @@ class Daemon:
         self.storage_trouble: str | None = None  # set while the disk is full or read-only
         self.ops = Operations(config, self.store, self.directory.current)
         self.followup = FollowUp(config, self.store, self.directory.current, self.work.notify)
+
+    def _record_directory(self, version: str, previous: str | None, units: int) -> None:
+        """A directory version coming into force is a log entry (``directory.reloaded``):
+        on a change while running, and at start when the file changed while faxd was
+        down. Jobs carry the version they were routed with; this says when it began."""
+        try:
+            with self.store.transaction() as conn:
+                if previous is None:
+                    row = conn.execute(
+                        "SELECT data FROM audit WHERE event = 'directory.reloaded' ORDER BY seq DESC LIMIT 1"
+                    ).fetchone()
+                    last = json.loads(row[0]).get("version") if row else None
+                    if last == version:
+                        return  # the same version as when faxd last recorded one
+                    previous = last
+                self._audit_directory(conn, version, previous, units)
+        except Exception:  # supervisor boundary: a reload is never undone for want of an entry
+            log.exception("directory.reload_unrecorded", version=version)
+
+    def _audit_directory(self, conn: sqlite3.Connection, version: str, previous: str | None, units: int) -> None:
+        self.store._audit(
+            conn,
+            iso(now_utc()),
+            "directory.reloaded",
+            data={"version": version, "previous": previous, "units": units, "file": str(self.directory.path)},
+        )
 
     # -- modems --------------------------------------------------------------------
 

@@ -358,7 +358,9 @@ class ModemRunner(threading.Thread):
                         start_bps=self._start_rate(number),
                     ),
                 ),
-                on_page_confirmed=lambda index: self.store.page_confirmed(attempt_id, job.id, index),
+                on_page_confirmed=lambda page: self.store.page_confirmed(
+                    attempt_id, job.id, page.index, bit_rate=page.bit_rate, coding=page.coding, ecm=page.ecm
+                ),
             )
         except MODEM_FAILURES as exc:
             self._modem_down(str(exc))

@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 # (and snmp-mibs-downloader, below): the operations tests check the unit, the journal fields, the SNMP
 # agent, its traps and FAXD-MIB with them. chromium, poppler-utils: the audit report's
 # tests open the HTML in headless Chromium and rasterise the PDF with pdftoppm; pdfinfo
-# reads the follow-up package as an independent PDF reader.
+# reads the follow-up package as an independent PDF reader. systemd-journal-remote: the
+# verification test writes a real journal file of audit.checkpoint events with it, which
+# `faxctl audit verify` reads back through journalctl.
 # tesseract-ocr, tesseract-ocr-swe: an independent OCR engine reads the cover sheet back
 # to show it is legible at fine.
 # One package a line, so that changes to this list merge cleanly.
@@ -34,6 +36,7 @@ debian_packages=(
     poppler-utils
     tesseract-ocr
     tesseract-ocr-swe
+    systemd-journal-remote
 )
 missing=()
 for p in "${debian_packages[@]}"; do

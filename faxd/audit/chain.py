@@ -112,6 +112,9 @@ class Chain:
         self._pending = threading.local()
         self._lock = threading.Lock()
         self._published = 0
+        # In every checkpoint: which log it belongs to, so a verifier reading a journal
+        # that holds other installations' checkpoints compares only this log's.
+        self.key = signer.verifier().fingerprint if signer is not None else None
 
     def append(
         self,
@@ -136,12 +139,15 @@ class Chain:
             (seq, at, event, document_id, job_id, body, prev, sig),
         )
         entry = Entry(seq, at, event, document_id, job_id, body, prev, sig)
+        if getattr(self._pending, "entry", None) is None:
+            self._pending.first = seq  # the transaction's first entry, for the checkpoint rule
         self._pending.entry = entry
         return entry
 
     def committed(self) -> None:
         """The transaction that appended is committed: publish its last entry as the head."""
         entry: Entry | None = getattr(self._pending, "entry", None)
+        first: int = getattr(self._pending, "first", 0)
         self._pending.entry = None
         if entry is None:
             return
@@ -152,8 +158,10 @@ class Chain:
             self._published = entry.seq
             if self.head is not None:
                 self.head.publish(entry.seq, entry.sig, entry.at)
-            if entry.seq == 1 or entry.seq % self.checkpoint_every == 0:
-                log.info("audit.checkpoint", seq=entry.seq, signature=entry.sig)
+            # Entry 1, and every transaction whose entries reach a multiple of checkpoint_every
+            # (not only one that ends on it: a document's routing writes several at once).
+            if first == 1 or (first - 1) // self.checkpoint_every < entry.seq // self.checkpoint_every:
+                log.info("audit.checkpoint", seq=entry.seq, signature=entry.sig, key=self.key)
 
     def rolled_back(self) -> None:
         self._pending.entry = None

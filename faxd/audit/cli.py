@@ -10,13 +10,14 @@ import argparse
 import json
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from faxd.audit import export
 from faxd.audit import head as head_module
+from faxd.audit.journal_heads import read_journal
 from faxd.audit.keys import AuditError, generate
 from faxd.audit.verify import Verification, verify
 from faxd.audit.wiring import head_file, verifier
@@ -43,7 +44,18 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run_verify(config: Config, public_key: str | None = None, checkpoints: str | None = None) -> Verification:
+def run_verify(
+    config: Config,
+    public_key: str | None = None,
+    checkpoints: str | None = None,
+    journal: list[str] | None = None,
+    *,
+    journal_directory: str | None = None,
+    journal_file: str | None = None,
+) -> Verification:
+    """Verify the log against the head file, a checkpoints export (``checkpoints``) and,
+    when ``journal`` is a list, the journal's checkpoints read with journalctl (a note on
+    what was read is appended to it). Raises AuditError, KeyMissing."""
     key = verifier(config, Path(public_key) if public_key else None)
     heads: list[head_module.Head] = []
     notes: list[str] = []
@@ -58,6 +70,14 @@ def run_verify(config: Config, public_key: str | None = None, checkpoints: str |
             heads += list(head_module.read_checkpoints(Path(checkpoints)))
         except OSError as exc:
             raise AuditError(f"cannot read {checkpoints}: {exc.strerror}") from None
+    if journal is not None:
+        found = read_journal(
+            key.fingerprint,
+            directory=Path(journal_directory) if journal_directory else None,
+            file=Path(journal_file) if journal_file else None,
+        )
+        heads += found.heads
+        journal.append(found.note)
     conn = open_read_only(config.database)
     try:
         return verify(conn, key, heads, head_expected=published is not None)
@@ -65,10 +85,11 @@ def run_verify(config: Config, public_key: str | None = None, checkpoints: str |
         conn.close()
 
 
-def print_verification(result: Verification, as_json: bool) -> int:
-    """Print the result; returns the exit status (0 intact, 3 not intact)."""
+def print_verification(result: Verification, as_json: bool, notes: Sequence[str] = ()) -> int:
+    """Print the result (and ``notes``: what else was compared); returns the exit status
+    (0 intact, 3 not intact)."""
     if as_json:
-        json.dump(result.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(result.as_json() | {"notes": list(notes)}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0 if result.intact else 3
     if result.intact:
@@ -76,6 +97,8 @@ def print_verification(result: Verification, as_json: bool) -> int:
             f"confirmation log intact: {result.entries} entries, signatures and chain verified; "
             f"published head: entry {result.head_seq}"
         )
+        for note in notes:
+            print(note)
         return 0
     first = result.breaks[0]
     where = f"entry {first.seq}" if first.seq is not None else "the log"
@@ -83,11 +106,22 @@ def print_verification(result: Verification, as_json: bool) -> int:
     print(f"first break at {where}: {first.kind.value}: {first.detail}")
     for problem in result.breaks[1:]:
         print(f"  also: {problem.kind.value}: {problem.detail}")
+    for note in notes:
+        print(note)
     return 3
 
 
 def cmd_verify(args: argparse.Namespace, config: Config) -> int:
-    return print_verification(run_verify(config, args.public_key, args.checkpoints), args.json)
+    notes: list[str] = []
+    result = run_verify(
+        config,
+        args.public_key,
+        args.checkpoints,
+        None if args.journal == "off" else notes,
+        journal_directory=args.journal_directory,
+        journal_file=args.journal_file,
+    )
+    return print_verification(result, args.json, notes)
 
 
 def _moment(text: str | None, zone: str, option: str) -> datetime | None:
@@ -194,6 +228,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--public-key", help="the gateway's public key (default: audit.public_key)")
     p.add_argument("--checkpoints", help="a journal export with audit.checkpoint lines to compare as well")
+    p.add_argument(
+        "--journal",
+        choices=("auto", "off"),
+        default="auto",
+        help="compare the journal's audit.checkpoint events too, read with journalctl (default: auto)",
+    )
+    p.add_argument("--journal-directory", help="a copy of the journal to read instead of the system's (journalctl -D)")
+    p.add_argument("--journal-file", help="one journal file to read instead of the system's (journalctl --file)")
     p.set_defaults(handler=cmd_verify)
     p = commands.add_parser("export", help="one row per attempt and per confirmed page, from the verified log")
     p.add_argument("--since", help="attempts started at or after this ISO date/time (local unless an offset)")

@@ -28,7 +28,9 @@ pages_sent             pages sent
 pages_confirmed        pages the remote confirmed
 page                   for ``page`` rows: the page's place in the call (1 = cover sheet)
 page_confirmed_at      for ``page`` rows: when the remote confirmed it
-bit_rate, coding, ecm  the call's negotiated bit rate, coding (MH/MR/MMR) and error correction
+bit_rate, coding, ecm  ``attempt`` rows: the call's last negotiated bit rate, coding (MH/MR/MMR) and error
+                       correction; ``page`` rows: how that page went on the line (the call's values for
+                       pages logged before faxd recorded them per page)
 =====================  ===============================================================
 """
 
@@ -111,6 +113,11 @@ def rows(view: LogView, since: datetime | None = None, until: datetime | None = 
             out.append(
                 {c: base.get(c) for c in COLUMNS}
                 | {"row_type": "page", "page": page.page, "page_confirmed_at": page.confirmed_at}
+                | {
+                    key: value
+                    for key, value in (("bit_rate", page.bit_rate), ("coding", page.coding), ("ecm", page.ecm))
+                    if value is not None
+                }
             )
     return out
 

@@ -20,6 +20,9 @@ class PageView:
     attempt: int
     page: int  # 1-based position in the call, cover sheet included
     confirmed_at: str
+    bit_rate: int | None = None  # as the page went on the line (None: logged before faxd recorded it)
+    coding: str | None = None
+    ecm: bool | None = None
 
 
 @dataclass(slots=True)
@@ -201,7 +204,7 @@ def _apply(view: LogView, e: Entry, d: dict[str, Any]) -> None:
         page = _int(d.get("page"))
         a.pages_confirmed = max(a.pages_confirmed, page)
         a.pages_sent = max(a.pages_sent, page)
-        a.pages.append(PageView(a.attempt, page, e.at))
+        a.pages.append(PageView(a.attempt, page, e.at, d.get("bit_rate"), d.get("coding"), d.get("ecm")))
     elif ev == "attempt.ended" and _int(d.get("attempt"), -1) in view.attempts:
         a = view.attempts[_int(d.get("attempt"))]
         a.ended, a.remote_id, a.outcome, a.reason = e.at, d.get("remote_id"), d.get("outcome"), d.get("reason")

@@ -243,7 +243,17 @@ class QueueStore(Database):
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def page_confirmed(self, attempt_id: int, job_id: str, page_index: int) -> None:
+    def page_confirmed(
+        self,
+        attempt_id: int,
+        job_id: str,
+        page_index: int,
+        *,
+        bit_rate: int | None = None,
+        coding: str | None = None,
+        ecm: bool | None = None,
+    ) -> None:
+        """Record one confirmed page with how it went on the line (rate, coding, ECM)."""
         at = iso(now_utc())
         with self.transaction() as conn:
             conn.execute(
@@ -251,7 +261,19 @@ class QueueStore(Database):
                 " WHERE id = ?",
                 (page_index + 1, page_index + 1, attempt_id),
             )
-            self._audit(conn, at, "page.confirmed", job_id=job_id, data={"attempt": attempt_id, "page": page_index + 1})
+            self._audit(
+                conn,
+                at,
+                "page.confirmed",
+                job_id=job_id,
+                data={
+                    "attempt": attempt_id,
+                    "page": page_index + 1,
+                    "bit_rate": bit_rate,
+                    "coding": coding,
+                    "ecm": ecm,
+                },
+            )
 
     def finish_attempt(
         self,

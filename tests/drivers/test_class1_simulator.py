@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 from drivers.at_link import ModemError, T31Link
 from drivers.class1 import Class1Modem, checked_atd_operand
 from drivers.class1_runner import CallRunner
-from drivers.modem import CallRequest, ModemUnavailable, Outcome, Station
+from drivers.modem import CallRequest, ModemUnavailable, Outcome, PageConfirmation, Station
 from drivers.page import FaxPage, Resolution
 from drivers.port import PortError, SerialPort
 from drivers.quirks import Class1Quirks, FlowControl
@@ -56,14 +56,15 @@ def class1(simulator: SimulatedModem) -> Iterator[Class1Modem]:
 def test_normal_call_three_pages(simulator: SimulatedModem, class1: Class1Modem, tmp_path: Path) -> None:
     """Three fine pages reach the remote pixel for pixel; every page is confirmed."""
     pages = [FaxPage(_text_like_page(seed, rows)) for seed, rows in ((1, 400), (2, 250), (3, 320))]
-    confirmed: list[int] = []
+    confirmed: list[PageConfirmation] = []
     request = CallRequest(number="040-628 04 99", pages=pages, expected_remote_id="+46 40 628 04 99")
 
     result = class1.send(request, on_page_confirmed=confirmed.append)
 
     assert result.outcome is Outcome.CONFIRMED, result.reason
     assert (result.pages_sent, result.pages_confirmed) == (3, 3)
-    assert confirmed == [0, 1, 2]
+    # Each page with how it went on the line: what the confirmation log records per page.
+    assert confirmed == [PageConfirmation(i, result.bit_rate, result.coding, result.ecm) for i in range(3)]
     assert result.remote_id == REMOTE_CSI
     assert result.bit_rate == 14400
 
@@ -103,7 +104,7 @@ def test_slower_remote_with_min_scan_time(simulator: SimulatedModem, class1: Cla
 
 def test_station_mismatch_sends_no_page(simulator: SimulatedModem, class1: Class1Modem) -> None:
     page = FaxPage(_text_like_page(4, 100))
-    confirmed: list[int] = []
+    confirmed: list[PageConfirmation] = []
     request = CallRequest(number="040-628 04 99", pages=[page], expected_remote_id="08-465 004 12")
     result = class1.send(request, on_page_confirmed=confirmed.append)
     assert result.outcome is Outcome.STATION_MISMATCH
@@ -180,7 +181,7 @@ def test_modem_vanishing_mid_call_is_modem_error(simulator: SimulatedModem, clas
     """The port dies after page 1 was confirmed: MODEM_ERROR with 1 confirmed page, no hang."""
     pages = [FaxPage(_text_like_page(seed, 60)) for seed in (9, 10)]
 
-    def pull_the_plug(index: int) -> None:
+    def pull_the_plug(page: PageConfirmation) -> None:
         simulator.stop()
 
     result = class1.send(CallRequest(number="040-628 04 99", pages=pages), on_page_confirmed=pull_the_plug)

@@ -14,7 +14,7 @@ import pytest
 from drivers.class2 import Class2Modem
 from drivers.class2_dialect import CLASS_2, CLASS_2_0, HANGUP_CODES, hangup_outcome, hangup_table_markdown, parse_hangup
 from drivers.class2_session import Capabilities, SessionParams, parse_ranges
-from drivers.modem import CallRequest, Outcome, Policy, Station, StationCheck
+from drivers.modem import CallRequest, Outcome, PageConfirmation, Policy, Station, StationCheck
 from drivers.page import FaxPage
 from drivers.t4 import Coding, decode_page
 from tests.drivers.pages import random_boxes
@@ -174,7 +174,7 @@ def test_two_pages_confirmed(fax_class: str, bytewise: bool) -> None:
     """A clean call in each class: the right commands, both pages MR-coded as +FDCS said."""
     port = ScriptedPort(deque([*SETUPS[fax_class], *CALLS[fax_class]]), bytewise)
     pages = two_pages()
-    confirmed: list[int] = []
+    confirmed: list[PageConfirmation] = []
     result = modem(port, fax_class).send(
         CallRequest("040-628 04 99", pages, expected_remote_id="+46 40 628 04 99"), confirmed.append
     )
@@ -185,7 +185,8 @@ def test_two_pages_confirmed(fax_class: str, bytewise: bool) -> None:
         14400,
         "MR",
     )
-    assert confirmed == [0, 1]
+    # Each page reported with the session +FDCS/+FCS announced: what the log records per page.
+    assert confirmed == [PageConfirmation(0, 14400, "MR", False), PageConfirmation(1, 14400, "MR", False)]
     assert not port.steps
     for sent, page, ending in zip(port.pages, pages, ENDINGS[fax_class], strict=True):
         assert sent.endswith(ending)

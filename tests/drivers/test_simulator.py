@@ -14,7 +14,7 @@ import pytest
 
 from drivers.class1 import Class1Modem
 from drivers.fake import FakeModem
-from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, Station
+from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmation, Station
 from drivers.page import FAX_WIDTH, FaxPage
 from drivers.simulator import SimulatedModem, wire
 from drivers.simulator.dce import EmulatedDce
@@ -133,9 +133,9 @@ def test_fake_modem_plays_its_script() -> None:
     assert fake.send(request) is busy
     with pytest.raises(ModemUnavailable):
         fake.send(request)
-    confirmed: list[int] = []
+    confirmed: list[PageConfirmation] = []
     assert fake.send(request, confirmed.append).pages_confirmed == 2
-    assert confirmed == [0, 1] and len(fake.requests) == 3
+    assert [p.index for p in confirmed] == [0, 1] and len(fake.requests) == 3
 
 
 def test_profile_lookup_order() -> None:

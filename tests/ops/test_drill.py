@@ -4,6 +4,7 @@ simulated remote, the result in the confirmation log, `faxctl status`, and the a
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,11 @@ def test_drill_on_demand_passes_and_is_shown(gateway: Gateway) -> None:
     assert (entry["job_id"], entry["message_type"], entry["outcome"]) == (job_id, "drill", "confirmed")
     service = gateway.status()["service"]
     assert service["drill"]["result"] == "passed" and service["state"] == "ready"
+    # The drill is in the signed confirmation log, and the log verifies.
+    with sqlite3.connect(gateway.state / "faxd.sqlite3") as conn:
+        marks = conn.execute("SELECT event FROM audit WHERE job_id = ? AND event LIKE 'drill.%'", (job_id,)).fetchall()
+    assert [m[0] for m in marks] == ["drill.started", "drill.passed"]
+    assert gateway.faxctl("audit", "verify").returncode == 0
     text = gateway.faxctl("status").stdout
     assert "\nservice: ready\n" in text and "last drill: passed" in text
 
