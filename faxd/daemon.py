@@ -172,7 +172,7 @@ class Daemon:
             log.exception("directory.reload_unrecorded", version=version)
 
     def _audit_directory(self, conn: sqlite3.Connection, version: str, previous: str | None, units: int) -> None:
-        self.store._audit(
+        self.store.chain.append(
             conn,
             iso(now_utc()),
             "directory.reloaded",

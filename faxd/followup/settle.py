@@ -247,7 +247,7 @@ class FollowUp:
 
     def _notice_failed(self, row: sqlite3.Row) -> None:
         with self.store.transaction() as conn:
-            self.store._audit(
+            self.store.chain.append(
                 conn,
                 iso(now_utc()),
                 "followup.notice_failed",
@@ -304,4 +304,6 @@ class _Recorder:
             self._append(conn, at, "followup.notice_impossible", {"reason": problem})
 
     def _append(self, conn: sqlite3.Connection, at: str, event: str, data: dict[str, Any]) -> None:
-        self.store._audit(conn, at, event, document_id=self.failed.document_id, job_id=self.failed.job_id, data=data)
+        self.store.chain.append(
+            conn, at, event, document_id=self.failed.document_id, job_id=self.failed.job_id, data=data
+        )
