@@ -122,9 +122,6 @@ class DirectoryHolder:
 class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
-        # At least 027: what the daemon writes is for its user and the auditors' group only
-        # (faxd.access); a stricter umask (the unit's) is kept.
-        os.umask(os.umask(0o027) | 0o027)
         self.folders = SpoolFolders(config.spool)
         self.folders.create()
         # State, database, archive, follow-up folder, signing key: made or repaired to

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import structlog
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     configure(config.log_format, journal=journal)
     from faxd.daemon import Daemon  # after logging is set up: modules bind loggers at import
 
+    # At least 027: what the daemon writes is for its user and the auditors' group only
+    # (faxd.access); a stricter umask (the unit's) is kept. Here, in the daemon's process,
+    # not in Daemon: a test that builds a Daemon must not change its own process's umask.
+    os.umask(os.umask(0o027) | 0o027)
     try:
         daemon = Daemon(config)
         return daemon.run()

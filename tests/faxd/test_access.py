@@ -39,6 +39,7 @@ def _write_config(root: Path, *, group: str | None) -> Config:
         + (f'group = "{group}"\n' if group else "")
         + '[[modem]]\nname = "m0"\ndevice = "/dev/null"\n'
     )
+    (root / "faxd.toml").chmod(0o644)  # whatever the umask: faxctl runs as another user
     return load_config(root / "faxd.toml")
 
 
