@@ -4,7 +4,9 @@ number received the notice, as an ordinary fax of the queue; both are log entrie
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -117,5 +119,29 @@ def test_a_sender_no_longer_in_the_directory_gives_an_alarm_not_a_crash(tmp_path
         ]
         assert daemon.proc.poll() is None
         assert gateway.faxctl("status").returncode == 0
+    finally:
+        gateway.stop_all()
+
+
+def test_sighup_records_the_directory_in_force_in_the_log(tmp_path: Path) -> None:
+    """The running daemon, HUP after the directory file changed: a directory.reloaded entry
+    with the new version and the one it replaced (the first was recorded at start)."""
+    directory = tmp_path / "directory.csv"
+    directory.write_text(DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    gateway = Gateway(root=tmp_path, device=str(tmp_path / "tty-sim"), directory=directory)
+    try:
+        gateway.start_simulator()
+        daemon = gateway.start_daemon()
+        edited = tmp_path / "directory.new"
+        edited.write_text(directory.read_text(encoding="utf-8").replace("040-628 04 16", "040-628 04 88"), "utf-8")
+        edited.replace(directory)
+        gateway.daemon.proc.send_signal(signal.SIGHUP)  # type: ignore[union-attr]
+        daemon.wait_for(r"event=directory\.reloaded", timeout=60)
+        daemon.wait_for(r"event=config\.reloaded", timeout=60)
+        with sqlite3.connect(gateway.state / "faxd.sqlite3") as conn:
+            rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM audit WHERE event = 'directory.reloaded'")]
+        assert [r["previous"] for r in rows] == [None, rows[0]["version"]]
+        assert rows[1]["version"] != rows[0]["version"]
+        assert gateway.faxctl("audit", "verify").returncode == 0
     finally:
         gateway.stop_all()
