@@ -68,7 +68,11 @@ def snmp_part(root: Path) -> str:
         out += run(cmd, env=tool_env(root))
         names = [*cmd[:-1], "-m", "FAXD-MIB", "-M", f"+/var/lib/mibs/ietf:{ROOT / 'faxd' / 'data'}"]
         out += run([n for n in names if n != "-On"] + ["FAXD-MIB::faxdMIB"], env=tool_env(root))
-        out += "\n# snmptrapd received (each notification twice: to the trap manager and to the inform manager):\n" + "\n".join(trapd.lines) + "\n"
+        out += (
+            "\n# snmptrapd received (each notification twice: to the trap manager and to the inform manager):\n"
+            + "\n".join(trapd.lines)
+            + "\n"
+        )
         out += "\n# the daemon's own lines about it:\n"
         out += "\n".join(line for line in list(daemon.lines) if "station_mismatch" in line or "snmp." in line)
     finally:
