@@ -8,7 +8,7 @@ own timers (the wait for a carrier after +FRH/+FRM, a wedge) are deadlines on ``
 that the pty thread checks with ``deadline``/``expire``, so nothing here sleeps on them.
 
 Modes: COMMAND (AT lines, echo), HDLC_TX (+FTH: frames from the host), DATA_TX (+FTM:
-TCF or page data from the host), RECEIVE_WAIT (+FRH/+FRM with nothing on the line: any
+TCF or page data from the host; these two in ``dce_tx.py``), RECEIVE_WAIT (+FRH/+FRM with nothing on the line: any
 character aborts with OK, T.31 8.3.4; no carrier before the deadline gives NO CARRIER;
 HDLC_TX and DATA_TX end with ERROR when the host stops sending), WEDGED (a scripted
 fault: every byte is ignored until the wedge ends).
@@ -19,7 +19,6 @@ and extended ``+F`` commands separated by ``;``; ``D`` takes the rest of the lin
 
 from __future__ import annotations
 
-import enum
 import math
 import time
 from collections import deque
@@ -29,29 +28,17 @@ from drivers.at_codec import CAN, END_OF_DATA, Unstuffer, stuff
 from drivers.modem import Outcome
 from drivers.simulator import timing, wire
 from drivers.simulator.commands import CommandLine, Reply
+from drivers.simulator.dce_tx import TX_IDLE_SECONDS, TransmitModes
+from drivers.simulator.dce_tx import Mode as _Mode
 from drivers.simulator.quirks import KIND, FlowControl, ModemQuirks
 from drivers.simulator.remote import Answer, AnsweringFax, ReceivedCall, RemoteProfile
-from drivers.simulator.txbuffer import XOFF, XON, TransmitBuffer
 
 #: The DCE's wait for a carrier after +FRH/+FRM before NO CARRIER (a modem setting, not
 #: line time: not scaled by ``speed``).
 RECEIVE_TIMEOUT = 10.0
-#: A host that stops sending in the middle of +FTH/+FTM for this long is gone (crashed,
-#: unplugged): the DCE drops its carrier, says ERROR and takes commands again, as a real
-#: one does when its transmit buffer underruns. Without this, "AT" would be frame data
-#: forever after a host died mid-frame.
-TX_IDLE_SECONDS = 5.0
 
 
-class _Mode(enum.Enum):
-    COMMAND = "command"
-    HDLC_TX = "hdlc_tx"
-    DATA_TX = "data_tx"
-    RECEIVE_WAIT = "receive_wait"
-    WEDGED = "wedged"
-
-
-class EmulatedDce:
+class EmulatedDce(TransmitModes):
     """A Class 1 modem whose line leads to a simulated answering fax machine."""
 
     def __init__(
@@ -81,7 +68,7 @@ class EmulatedDce:
         self.quirks = quirks
         self._in_flight = in_flight
         self.flow_control = quirks.flow_control
-        self._buffer: TransmitBuffer | None = None
+        self._buffer = None
         self.call_count = 0
         self.call: AnsweringFax | None = None
         self._mode = _Mode.COMMAND
@@ -191,34 +178,6 @@ class EmulatedDce:
     def set_flow_control(self, mode: FlowControl) -> None:
         """+IFC, +FLO, &K: how this DCE holds the host back from now on."""
         self.flow_control = mode
-
-    def start_hdlc_tx(self) -> Reply:
-        """+FTH=3: CONNECT, then V.21 frames from the host (T.31 8.3.3)."""
-        if self.call is None:
-            return Reply.ERROR
-        self._tx_frames: list[bytes] = []
-        self._pause(self.quirks.connect_delay)  # a late CONNECT
-        self._start_tx(_Mode.HDLC_TX)
-        self._pause(timing.V21_PREAMBLE_SECONDS)  # T.30 5.3.1: 1 s of flags first
-        return Reply.DONE
-
-    def start_data_tx(self, code: int) -> Reply:
-        """+FTM=<code>: CONNECT, then TCF or page data from the host (T.31 8.3.2)."""
-        if self.call is None or code not in wire.MODULATION_CODES:
-            return Reply.ERROR
-        self._tx_code = code
-        self._tx_data = bytearray()
-        self._buffer = None
-        if self.quirks.tx_buffer is not None:
-            self._buffer = TransmitBuffer(
-                capacity=self.quirks.tx_buffer,
-                bps=wire.MODULATION_CODES[code][0],
-                serial_bps=self.quirks.serial_bps,
-                mode=self.flow_control,
-            )
-        self._pause(timing.training_seconds(code) + self.quirks.connect_delay)
-        self._start_tx(_Mode.DATA_TX)
-        return Reply.DONE
 
     def start_receive(self, hdlc: bool, code: int) -> Reply:
         """+FRH=3 / +FRM=<code> (T.31 8.3.4, 8.3.5)."""
@@ -368,13 +327,6 @@ class EmulatedDce:
         if not self._rx_queue and self.call is not None and self.call.done:
             self.hang_up("the remote sent DCN")  # its carrier is off: the call is over
 
-    def _start_tx(self, mode: _Mode) -> None:
-        self._mode = mode
-        self._deadline = self._clock() + TX_IDLE_SECONDS
-        self._unstuffer = Unstuffer()
-        self._tx_frame = bytearray()
-        self.result("CONNECT")
-
     def _line_fault(self, profile: RemoteProfile) -> None:
         """Wedges the modem or closes the pty, as the profile scripts for this point."""
         call = self.call
@@ -389,90 +341,6 @@ class EmulatedDce:
         self._mode = _Mode.WEDGED
         seconds = profile.wedge_seconds
         self._deadline = math.inf if seconds is None else self._clock() + seconds
-
-    # --- transmit modes -------------------------------------------------------------
-
-    def _data_bytes(self, data: bytes) -> bytes:
-        """Takes shielded data in HDLC_TX/DATA_TX; returns the bytes after DLE ETX."""
-        payload, end = self._unstuffer.feed(data)
-        if self._mode is _Mode.DATA_TX and self._buffer is not None:
-            self._tx_data += self._buffered(payload, len(data))
-        elif self._mode is _Mode.DATA_TX:
-            self._tx_data += payload
-            bps = wire.MODULATION_CODES[self._tx_code][0]
-            self._pause(len(payload) * 8 / bps)
-        else:
-            self._tx_frame += payload
-        if end is None:
-            return b""
-        rest = data[end:]
-        if self._mode is _Mode.DATA_TX:
-            self._end_data()
-        else:
-            self._end_frame()
-        return rest
-
-    def _end_frame(self) -> None:
-        frame = bytes(self._tx_frame)
-        self._tx_frame = bytearray()
-        self._unstuffer = Unstuffer()
-        self._pause(timing.v21_seconds(frame))
-        final = len(frame) < 2 or frame[1] == wire.CONTROL_FINAL
-        if frame:
-            self._tx_frames.append(frame)
-        if not final:
-            self.result("CONNECT")  # ready for the next frame of this transmission
-            return
-        self._mode = _Mode.COMMAND
-        call = self.call
-        if call is not None and not self._deaf():
-            reply = call.frames_received(self._tx_frames)
-            if reply:
-                self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
-            if call.done and not reply:
-                self.hang_up("DCN")
-        self.result("OK")
-
-    def _buffered(self, payload: bytes, raw: int) -> bytes:
-        """Passes page data through the transmit buffer; returns what reaches the line
-        (the ``tx_buffer`` quirk: see ``txbuffer.py``)."""
-        buffer = self._buffer
-        assert buffer is not None
-        arrival = buffer.arrive(len(payload), self._in_flight())
-        kept = payload[: arrival.kept]  # what is lost is the end of what arrived
-        if arrival.send_xoff:
-            self._write(bytes((XOFF,)))
-            self._pause(buffer.drain_seconds())
-            buffer.after_xoff(self._in_flight())
-            self._write(bytes((XON,)))
-        elif buffer.must_wait():  # RTS/CTS: full; the host waits in the kernel meanwhile
-            self._pause(buffer.drain_seconds())
-        return kept
-
-    def _end_data(self) -> None:
-        self._mode = _Mode.COMMAND
-        buffer, self._buffer = self._buffer, None
-        if buffer is not None:
-            self._pause(buffer.finish_seconds())  # the rest of the buffer goes out before OK
-            if buffer.lost and self.call is not None:
-                self.call.applied("tx_overrun")
-        call = self.call
-        if call is not None and not self._deaf():
-            before = call.page_transmissions
-            delay = call.training_reply_delay()
-            reply = call.data_received(self._tx_code, bytes(self._tx_data))
-            if reply and delay > 0:
-                call.applied("ftt_silence")
-                self._held = (list(reply), self._clock() + delay)
-            elif reply:
-                self._rx_queue.append(list(reply))  # a copy: the remote keeps its own to repeat
-            page = call.page_transmissions
-            if page != before and page in (call.profile.wedge_after_page, call.profile.close_after_page):
-                self._tx_data = bytearray()
-                self._line_fault(call.profile)
-                return  # the host gets no OK: the modem is gone
-        self._tx_data = bytearray()
-        self.result("OK")
 
 
 #: Dial results for remotes that never get to phase B: outcome, result code, extra wait.

@@ -3,7 +3,8 @@
 Its own small state machine, independent of ``drivers.t30`` (see ``wire.py`` for why).
 It is pure: the emulated DCE hands it what the caller transmitted and sends back what it
 returns. A ``RemoteProfile`` (``profiles.py``) says who the remote is, what it can do
-and which faults it plays; ECM pages are put together by ``remote_ecm.py``.
+and which faults it plays; ECM pages are put together by ``remote_ecm.py``, the
+record of a call and page decoding live in ``received.py``.
 
 Phases (T.30 Figure 5.2, called station): WAIT_DCS (phase B: DIS sent), WAIT_TCF,
 WAIT_PAGE (phase C; in ECM also the PPS that follows), WAIT_PPM (phase D), WAIT_DCN
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import random
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,8 +26,8 @@ from drivers.modem import Outcome
 from drivers.page import FAX_WIDTH, Resolution
 from drivers.simulator import wire
 from drivers.simulator.profiles import Answer, RemoteProfile
+from drivers.simulator.received import ReceivedCall, decode, flip_bits
 from drivers.simulator.remote_ecm import EcmReceiver
-from drivers.t4 import Coding, decode_page
 
 #: TCF is good when at least this share of its octets are zero (T.30 leaves the test to the
 #: receiver; efax and HylaFAX look at runs of zeros).
@@ -40,32 +39,6 @@ TCF_MIN_LENGTH_SHARE = 0.8
 MAX_DIS_REPEATS = 3
 
 _POST_PAGE = (wire.MPS, wire.EOP, wire.EOM)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReceivedCall:
-    """One call as the simulated remote saw it."""
-
-    call_id: int
-    number: str
-    remote_tsi: str | None  # the caller's TSI
-    bit_rate: int | None
-    resolution: Resolution | None
-    coding: str | None
-    ecm: bool
-    pages: tuple[npt.NDArray[np.bool_], ...]  # the pages the remote accepted, in order
-    outcome: Outcome
-    reason: str
-    started: datetime
-    ended: datetime
-    faults: tuple[str, ...] = ()  # the scripted faults that actually happened
-    frames_resent: int = 0  # ECM: FCD frames received again after a PPR
-    page_results: tuple[str, ...] = ()  # per page received: "mcf", "rtn", "rtp", "eor", "dcn"
-
-    @property
-    def page_outcomes(self) -> dict[str, int]:
-        """Returns how many pages got each response, e.g. ``{"mcf": 2, "rtn": 1}``."""
-        return dict(Counter(self.page_results))
 
 
 class _Phase(enum.Enum):
@@ -320,8 +293,8 @@ class AnsweringFax:
         number = self.page_number
         if self.profile.bit_errors:
             self.applied("bit_errors")
-            data = _flip_bits(data, self.profile.bit_errors, f"{self.call_id}:{number}:{self.page_transmissions}")
-        self.pending, error = _decode(data, settings.coding)
+            data = flip_bits(data, self.profile.bit_errors, f"{self.call_id}:{number}:{self.page_transmissions}")
+        self.pending, error = decode(data, settings.coding)
         self.page_ok = error is None
         if error is not None:
             self.outcome, self.reason = Outcome.PAGE_REJECTED, f"page {number} undecodable: {error}"
@@ -428,7 +401,7 @@ class AnsweringFax:
         if signal.post_page == wire.NULL:
             return [wire.frame(response)]  # more blocks of the same page follow
         self._merge_ecm_faults()
-        self.pending, error = _decode(bytes(ecm.page_data), self.settings.coding if self.settings else "MMR")
+        self.pending, error = decode(bytes(ecm.page_data), self.settings.coding if self.settings else "MMR")
         self.page_ok = error is None
         if error is not None or missing:
             what = f"{len(missing)} frames missing (EOR)" if missing else f"undecodable: {error}"
@@ -447,25 +420,6 @@ class AnsweringFax:
         if self.phase is not _Phase.WAIT_DCN and self.outcome is not Outcome.PAGE_REJECTED:
             self.reason = f"the caller sent DCN after {len(self.pages)} pages, before EOP"
         self.phase = _Phase.DONE
-
-
-def _decode(data: bytes, coding: str) -> tuple[npt.NDArray[np.bool_] | None, str | None]:
-    """Returns the page coded in ``data`` and None, or None and what was wrong."""
-    try:
-        return decode_page(data, Coding[coding], FAX_WIDTH), None
-    except (ValueError, KeyError) as exc:
-        return None, str(exc) or type(exc).__name__
-
-
-def _flip_bits(data: bytes, count: int, seed: str) -> bytes:
-    """Returns ``data`` with ``count`` bits flipped at places the seed picks (line noise)."""
-    if not data:
-        return data
-    damaged = bytearray(data)
-    rng = random.Random(seed)
-    for position in rng.sample(range(len(data) * 8), min(count, len(data) * 8)):
-        damaged[position // 8] ^= 1 << (position % 8)
-    return bytes(damaged)
 
 
 __all__ = ["Answer", "AnsweringFax", "ReceivedCall", "RemoteProfile"]
