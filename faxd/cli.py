@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from faxd import liveness
 from faxd.access import AccessError, require_reader
 from faxd.audit import AuditError
-from faxd.audit.cli import print_verification, run_verify
+from faxd.audit.cli import LogNotIntact, print_verification, run_verify
 from faxd.audit.cli import register as register_audit
 from faxd.audit.keys import KeyUnreadable
 from faxd.audit.wiring import reading_chain, signing_chain
@@ -646,6 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SetupError, AccessError, KeyUnreadable) as exc:
         print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except LogNotIntact as exc:  # before AuditError: the exit status of a broken chain
+        print(f"faxctl: {exc}", file=sys.stderr)
+        return 3
     except (CliError, AuditError, OutageError) as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
         return 1

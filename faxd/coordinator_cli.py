@@ -2,7 +2,8 @@
 
 Declaring or ending an outage writes a signed log entry, so it needs the log's signing
 key: run it as the daemon's user (``sudo -u faxd faxctl outage start ...``). Listing
-outages and reconciling only read.
+outages and reconciling only read; the work list is made only from a log that verifies
+(``faxd.audit.cli.verified_log``), unless ``--unverified`` says otherwise out loud.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from zoneinfo import ZoneInfo
 
 from faxd import outage as outages
 from faxd.audit.chain import entries
-from faxd.audit.cli import open_read_only
-from faxd.audit.view import replay
+from faxd.audit.cli import open_read_only, verified_log
 from faxd.audit.wiring import signing_chain
 from faxd.config import Config
 from faxd.reconcile import Reconciliation, reconcile, select
@@ -93,12 +93,8 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 def cmd_reconcile(args: argparse.Namespace, config: Config) -> int:
     if not config.database.exists():
         raise outages.OutageError(f"no database at {config.database}: nothing was faxed with this configuration")
-    conn = open_read_only(config.database)
-    try:
-        rows = list(entries(conn))
-    finally:
-        conn.close()
-    period = select(outages.outages(rows), args.outage)
+    log = verified_log(config, "work list", unverified=args.unverified).view
+    period = select(outages.outages(log.events), args.outage)
     if period is None:
         raise outages.OutageError(
             f"no outage {args.outage}" if args.outage else "no outage has ended yet: end it first (faxctl outage end)"
@@ -107,7 +103,7 @@ def cmd_reconcile(args: argparse.Namespace, config: Config) -> int:
         raise outages.OutageError(
             f"outage {period.id} is still in force: the date rules need its end (faxctl outage end [--at TIME])"
         )
-    result = reconcile(replay(rows), period, ZoneInfo(config.outage.timezone), unit=args.unit)
+    result = reconcile(log, period, ZoneInfo(config.outage.timezone), unit=args.unit)
     sys.stdout.write(render(result, args.format, config.outage.timezone))
     return 0
 
@@ -240,4 +236,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--outage", help="outage id (default: the latest that has ended)")
     p.add_argument("--unit", help="only this unit's items (directory id)")
     p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table")
+    p.add_argument(
+        "--unverified", action="store_true", help="list even if the log does not verify (a warning goes to stderr)"
+    )
     p.set_defaults(handler=cmd_reconcile)

@@ -21,7 +21,8 @@ The branches live beside the code that raises them:
 - ``spool.inspection.DocumentRejected``: the file cannot be faxed.
 - ``imaging.limits.DocumentRenderError`` -> ``imaging.isolate.Refused``.
 - ``faxd.config.ConfigError``, ``faxd.cli.CliError``.
-- ``faxd.audit.keys.AuditError`` -> ``KeyMissing``: the confirmation log cannot be used as asked.
+- ``faxd.audit.keys.AuditError`` -> ``KeyMissing``, ``faxd.audit.cli.LogNotIntact``: the confirmation
+  log cannot be used as asked.
 
 Line outcomes (busy, training failed, protocol error of the remote...) are not exceptions
 but values: ``drivers.modem.Outcome`` in a ``CallResult``.

@@ -85,6 +85,40 @@ def run_verify(
         conn.close()
 
 
+class LogNotIntact(AuditError):
+    """The log did not verify and a command would derive something from it (faxctl: exit
+    status 3, as ``faxctl audit verify`` gives for a broken chain)."""
+
+
+def first_break(result: Verification) -> str:
+    """One line naming where the chain first breaks and how, as ``faxctl audit verify`` says it."""
+    first = result.breaks[0]
+    where = f" at entry {first.seq}" if first.seq is not None else ""
+    detail = " ".join(first.detail.split())
+    return f"the confirmation log is NOT intact, first break{where}: {first.kind.value}: {detail}"
+
+
+def verified_log(config: Config, what: str, *, unverified: bool | None = None) -> Verification:
+    """The log verified exactly as ``faxctl audit verify`` does (head file and journal), for
+    a command that derives ``what`` (e.g. "work list") from it.
+
+    Not intact: raises LogNotIntact naming the first break, unless ``unverified`` is True
+    (the command's ``--unverified``): then one warning line on stderr and the result, whose
+    ``view`` is the log as it stands. ``unverified=None``: the command offers no override."""
+    result = run_verify(config, journal=[])
+    if result.intact:
+        return result
+    if not unverified:
+        override = f"; --unverified gives the {what} anyway" if unverified is False else ""
+        raise LogNotIntact(f"no {what}: {first_break(result)}; `faxctl audit verify` lists every break{override}")
+    print(
+        f"faxctl: WARNING: {first_break(result)}; this {what} is made from it anyway (--unverified) "
+        "and may show what was altered",
+        file=sys.stderr,
+    )
+    return result
+
+
 def print_verification(result: Verification, as_json: bool, notes: Sequence[str] = ()) -> int:
     """Print the result (and ``notes``: what else was compared); returns the exit status
     (0 intact, 3 not intact)."""
@@ -140,15 +174,7 @@ def _moment(text: str | None, zone: str, option: str) -> datetime | None:
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     zone = config.outage.timezone
     since, until = _moment(args.since, zone, "--since"), _moment(args.until, zone, "--until")
-    result = run_verify(config)
-    if not result.intact and not args.unverified:
-        first = result.breaks[0]
-        print(
-            f"faxctl: the log is not intact ({first.kind.value} at entry {first.seq}): run `faxctl audit verify`;"
-            f" export anyway with --unverified",
-            file=sys.stderr,
-        )
-        return 3
+    result = verified_log(config, "export", unverified=args.unverified)
     text = export.render(export.rows(result.view, since, until), args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -165,15 +191,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         raise AuditError(f"-o {args.output}: the report is written as .html or .pdf, by the file's suffix")
     zone = config.outage.timezone
     since, until = _moment(args.since, zone, "--since"), _moment(args.until, zone, "--until")
-    result = run_verify(config)
-    if not result.intact:
-        first = result.breaks[0]
-        print(
-            f"faxctl: no report: the log is not intact ({first.kind.value} at entry {first.seq}); "
-            "run `faxctl audit verify` for the details",
-            file=sys.stderr,
-        )
-        return 3
+    result = verified_log(config, "report")  # no override: a report is handed on as verified
     # Imported here: matplotlib and the renderers load only for the report, not for every faxctl.
     from faxd.audit import report_render
     from faxd.audit.report_data import report_data

@@ -61,11 +61,28 @@ def test_the_period_filter(site: Site, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 1 and "ISO" in err
 
 
-def test_a_log_that_does_not_verify_is_not_exported(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
-    """An edited entry: export refuses with one line naming the break, unless --unverified."""
+TAMPERING = {
+    # A busy call rewritten as confirmed in the log: entry named, with how it broke.
+    "edited": (
+        "UPDATE audit SET data = replace(data, 'busy', 'confirmed') WHERE event = 'attempt.ended'",
+        "first break at entry ",
+    ),
+    # The attempts table rewritten behind the log's back: no entry to name, the row is.
+    "state_differs": ("UPDATE attempts SET outcome = 'confirmed' WHERE outcome = 'busy'", "first break: state_differs"),
+}
+
+
+@pytest.mark.parametrize("kind", TAMPERING)
+def test_a_log_that_does_not_verify_is_not_exported(site: Site, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    """Export refuses with one line naming the first break as `faxctl audit verify` does
+    (exit 3, its status), unless --unverified: then the rows and one warning line."""
+    statement, named = TAMPERING[kind]
     with sqlite3.connect(site.config.database) as conn:
-        conn.execute("UPDATE audit SET data = replace(data, 'busy', 'confirmed') WHERE event = 'attempt.ended'")
+        assert conn.execute(statement).rowcount >= 1
     code, out, err = export(site, capsys)
-    assert code == 3 and out == "" and "not intact" in err and len(err.strip().splitlines()) == 1
-    code, out, _ = export(site, capsys, "--unverified")
-    assert code == 0 and out
+    assert code == 3 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("faxctl: no export: the confirmation log is NOT intact") and named in err
+    assert f"{kind}:" in err and "entry None" not in err and "--unverified" in err
+    code, out, err = export(site, capsys, "--unverified")
+    assert code == 0 and out.startswith("row_type,")
+    assert err.startswith("faxctl: WARNING: the confirmation log is NOT intact") and err.count("\n") == 1

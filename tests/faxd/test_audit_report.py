@@ -242,8 +242,18 @@ def test_no_report_of_a_log_that_does_not_verify(tmp_path: Path, capsys: pytest.
     target = tmp_path / "r.html"
     code, out, err = report(site, capsys, "-o", str(target))
     assert code == 3 and out == "" and len(err.strip().splitlines()) == 1
-    assert "not intact (edited at entry" in err and not target.exists()
-    assert list(tmp_path.glob(".r.html*")) == []
+    assert "no report: the confirmation log is NOT intact, first break at entry " in err and ": edited: " in err
+    assert not target.exists() and list(tmp_path.glob(".r.html*")) == []
+    # The queue's tables edited instead: no entry to name, the row is (never "entry None").
+    with sqlite3.connect(site.config.database) as conn:
+        conn.execute("UPDATE audit SET data = replace(data, 'kommun-malmo', 'kommun-lund') WHERE event = 'job.created'")
+        assert conn.execute("UPDATE attempts SET pages_confirmed = 0").rowcount >= 1
+    code, out, err = report(site, capsys, "-o", str(target))
+    assert code == 3 and out == "" and len(err.strip().splitlines()) == 1
+    assert "first break: state_differs: attempts row" in err and "None" not in err and not target.exists()
+    # A report is handed on as made from the verified log: it has no --unverified.
+    with pytest.raises(SystemExit):
+        report(site, capsys, "-o", str(target), "--unverified")
 
 
 def test_bad_requests_get_one_line(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -117,3 +118,58 @@ def test_reconcile_a_real_log_in_every_format(tmp_path: Path, capsys: pytest.Cap
     assert out.startswith("<!DOCTYPE html>") and out.count("<tr>") == 5
     code, out, _ = ctl(site, capsys, "reconcile", "--unit", WARD)
     assert code == 0 and WARD in out and "register" in out
+
+
+def reconciled_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Site:
+    """An outage, a changed discharge date after it (UTSK-7: the ward registers), ended."""
+    site = Site(tmp_path)
+    assert ctl(site, capsys, "outage", "start", "--reason", "Mina planer nere", "--at", "2026-01-01T08:00")[0] == 0
+    site.drop(
+        "b.pdf",
+        FaxdType="andrad-utskrivning",
+        FaxdSender=WARD,
+        FaxdMunicipality="kommun-lund",
+        FaxdOutpatient="vc-lund-norra",
+        FaxdEventDate="2999-12-31",
+        FaxdReference="UTSK-7",
+    )
+    site.run_all()
+    assert ctl(site, capsys, "outage", "end")[0] == 0
+    return site
+
+
+TAMPERING = {
+    # The discharge date moved before the outage's end: the ward would be told it need not register.
+    "edited": "UPDATE audit SET data = replace(data, '2999-12-31', '2000-01-01') WHERE event = 'document.routed'",
+    # The end of the outage dropped: the newest entry is gone (the head file still names it).
+    "truncated": "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
+}
+
+
+@pytest.mark.parametrize("kind", TAMPERING)
+def test_reconcile_refuses_a_log_that_does_not_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """A tampered log: no work list, one line naming the first broken entry and how, exit 3
+    (as `faxctl audit verify`); with --unverified the list and one warning line on stderr."""
+    site = reconciled_site(tmp_path, capsys)
+    code, out, err = ctl(site, capsys, "reconcile", "--format", "json")
+    assert code == 0 and json.loads(out)["items"][0]["action"] == "register"
+    with sqlite3.connect(site.config.database) as conn:
+        (routed,) = conn.execute("SELECT seq FROM audit WHERE event = 'document.routed'").fetchone()
+        (last,) = conn.execute("SELECT MAX(seq) FROM audit").fetchone()
+        assert conn.execute(TAMPERING[kind]).rowcount == 1
+    broken = routed if kind == "edited" else last
+    code, out, err = ctl(site, capsys, "reconcile")
+    assert (code, out) == (3, "")
+    assert err.count("\n") == 1 and "no work list" in err, err
+    assert f"NOT intact, first break at entry {broken}: {kind}:" in err and "--unverified" in err
+    verify_code, verify_out, _ = ctl(site, capsys, "audit", "verify")
+    assert verify_code == code and f"first break at entry {broken}: {kind}:" in verify_out
+    code, out, err = ctl(site, capsys, "reconcile", "--unverified", "--format", "json")
+    warning, *rest = err.splitlines()
+    assert warning.startswith("faxctl: WARNING: the confirmation log is NOT intact, first break at entry"), err
+    if kind == "edited":  # the list as the altered log has it: what the warning is for
+        assert code == 0 and rest == [] and json.loads(out)["items"][0]["action"] == "completed_by_fax"
+    else:  # without its end the outage is in force again: nothing to reconcile yet
+        assert code == 1 and out == "" and "still in force" in rest[0]
