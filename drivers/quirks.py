@@ -9,7 +9,8 @@ profile and may override single keys again (``[modem.quirks]``).
 
 Sections this module does not know (``[class2]`` for the Class 2 driver, ``[probe]``...)
 are kept as plain data in ``ModemProfile.sections`` for the code that reads them, so one
-file describes a modem for every driver.
+file describes a modem for every driver. ``[class2]`` is checked as each file is read
+(``drivers.class2_quirks``), so a profile that loads can be used by either driver.
 """
 
 from __future__ import annotations
@@ -147,6 +148,13 @@ def _apply(profile: ModemProfile, raw: Mapping[str, Any], source: str) -> ModemP
             quirks = {k: _typed(v, getattr(profile.class1, k), f"class1.{k}") for k, v in value.items()}
             changes["class1"] = replace(profile.class1, **quirks)
         else:
+            if key == "class2":
+                # Checked as each file is read, whatever class the modem runs, so a bad key
+                # stops the configuration's load naming this file, not a call at run time.
+                # Imported here: class2_quirks imports ProfileError from this module.
+                from drivers.class2_quirks import class2_quirks
+
+                class2_quirks(value, source=source)
             sections[key] = MappingProxyType({**sections.get(key, {}), **value})
     changes["sections"] = MappingProxyType(sections)
     changes["source"] = source if profile.source == "built in" else f"{profile.source} + {source}"

@@ -213,7 +213,8 @@ class Daemon:
         fax_class = modem.fax_class
         if fax_class == "auto":
             sections = modem.profile.sections if modem.profile is not None else {}
-            prefer = class2_quirks(sections.get("class2")).prefer_class
+            source = modem.profile.source if modem.profile is not None else "profile"
+            prefer = class2_quirks(sections.get("class2"), source=source).prefer_class
             fax_class = detect_class(device, modem.speed, prefer)
             log.info("modem.class_detected", modem=modem.name, fax_class=fax_class, prefer=prefer)
         if fax_class != "1":

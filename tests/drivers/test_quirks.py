@@ -80,6 +80,8 @@ def test_a_site_file_of_a_shipped_name_may_extend_the_shipped_one(tmp_path: Path
         ('extends = "bad"\n', "loops"),
         ("init = [", "not valid TOML"),
         ('[class1]\nswitching_command = "+FRS=7"\n', "{tens}"),
+        ("[class2]\nwait_for_xonn = true\n", "[class2] wait_for_xonn: unknown key"),
+        ("[class2]\nphase_timeout_seconds = 0\n", "[class2] phase_timeout_seconds"),
     ],
 )
 def test_a_bad_profile_is_one_clear_line_naming_the_file(tmp_path: Path, text: str, words: str) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from faxd.cli import main as faxctl
 from faxd.config import ConfigError, config_path, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 GOOD = """
 [paths]
@@ -161,3 +165,57 @@ def test_every_fax_class_and_auto_is_accepted(tmp_path: Path, fax_class: str) ->
     config = load_config(write(tmp_path, GOOD + f'class = "{fax_class}"\n'))
     assert config.modems[0].fax_class == fax_class
     assert config.modems[0].simulator_class == (fax_class if fax_class != "auto" else "1")
+
+
+BAD_PROFILES = [
+    ("[class2]\nwait_for_xonn = true\n", "[class2] wait_for_xonn: unknown key"),
+    ('[class2]\necm = "yes"\n', "[class2] ecm: must be bool"),
+    ('[class2]\nprefer_class = "3"\n', "[class2] prefer_class: one of 1, 2, 2.0, 2.1"),
+    ("[class1]\neop_pause = 9\n", "unknown [class1] key(s) ['eop_pause']"),
+]
+
+
+def _site_profile(tmp_path: Path, text: str, fax_class: str) -> Path:
+    """A site profile ``ward7`` (extending a shipped one) with ``text``, named by a [[modem]]."""
+    (tmp_path / "profiles").mkdir(exist_ok=True)
+    (tmp_path / "profiles" / "ward7.toml").write_text('extends = "usr"\n' + text)
+    modem = f'class = "{fax_class}"\nprofile = "ward7"\nprofile_dir = "profiles"\n'
+    audit = "[audit]\nsigning_key = 'keys/s.key'\npublic_key = 'keys/p.pem'\nhead_file = 'log/head'\n"
+    return write(tmp_path, audit + GOOD.replace("/srv/faxd/state", "state") + modem)
+
+
+@pytest.mark.parametrize("fax_class", ["1", "2", "2.0", "auto"])
+@pytest.mark.parametrize(("text", "words"), BAD_PROFILES)
+def test_a_bad_profile_section_stops_the_load_whatever_the_class(
+    tmp_path: Path, fax_class: str, text: str, words: str
+) -> None:
+    """Both the [class1] and [class2] tables of the profile a [[modem]] names are checked
+    when the configuration is read, not when a driver is built: one line, file and key."""
+    path = _site_profile(tmp_path, text, fax_class)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: [modem.0.profile] ") and "\n" not in message
+    assert f"{tmp_path / 'profiles' / 'ward7.toml'}: " in message and words in message
+
+
+def test_a_good_class2_section_in_a_site_profile_loads(tmp_path: Path) -> None:
+    config = load_config(_site_profile(tmp_path, '[class2]\nprefer_class = "2.0"\necm = false\n', "auto"))
+    profile = config.modems[0].profile
+    assert profile is not None and profile.sections["class2"]["prefer_class"] == "2.0"
+
+
+def test_a_bad_class2_section_stops_faxd_and_faxctl_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real daemon exits 2 with one line and no traceback, and creates nothing; so does
+    a faxctl command that reads the configuration."""
+    path = _site_profile(tmp_path, "[class2]\nwait_for_xonn = true\n", "1")
+    result = subprocess.run([str(BIN / "faxd"), "--config", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"faxd: {path}: [modem.0.profile] {tmp_path / 'profiles' / 'ward7.toml'}: ")
+    assert "[class2] wait_for_xonn: unknown key" in result.stderr
+    assert not (tmp_path / "state").exists() and not (tmp_path / "spool").exists()
+    assert faxctl(["--config", str(path), "status"]) == 2
+    assert "[class2] wait_for_xonn: unknown key" in capsys.readouterr().err
