@@ -16,6 +16,7 @@ loses nothing. A failed drill raises ``alarm.drill_failed``.
 from __future__ import annotations
 
 import io
+import sqlite3
 from datetime import datetime, timedelta
 
 import structlog
@@ -23,11 +24,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from faxd.config import Config
+from faxd.generated import queue_generated_fax
 from faxd.store import JobState, NewJob, Store, iso, now_utc
 from faxerrors import FaxError
 from routing.directory import Directory
-from spool.folders import SpoolFolders
-from spool.queue import new_document_id, sha256_of
 
 log = structlog.get_logger("faxd.drill")
 
@@ -75,35 +75,31 @@ def start_drill(config: Config, store: Store, directory: Directory, *, reason: s
             f"{config.source}: [drill.recipient] {drill.recipient!r} is not in the fax directory "
             f"(version {directory.version})"
         )
-    folders = SpoolFolders(config.spool)
-    folders.create()
-    document_id = new_document_id()
-    path = folders.work / f"{document_id}.pdf"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(test_page(config.station.header_name, now_utc()))
-    tmp.rename(path)
-    (job_id,) = store.add_routed_document(
-        document_id=document_id,
-        sha256=sha256_of(path),
-        original_name="drill.pdf",
-        path=path,
-        message_type=MESSAGE_TYPE,
-        sender=SENDER,
-        reference="DRILL",
-        event_date=None,
-        pages=1,
-        directory_version=directory.version,
-        jobs=[NewJob(unit.id, unit.name, unit.fax, "drill", "readiness drill", PRIORITY)],
-    )
-    with store.transaction() as conn:
-        store._audit(
+
+    def started(conn: sqlite3.Connection, at: str, document_id: str, job_id: str) -> None:
+        # In the job's own transaction: a drill queued is a drill started, so a crash here
+        # cannot leave a drill job that the schedule does not know about (and repeats).
+        store.chain.append(
             conn,
-            iso(now_utc()),
+            at,
             "drill.started",
             document_id=document_id,
             job_id=job_id,
             data={"recipient": unit.id, "reason": reason},
         )
+
+    document_id, job_id = queue_generated_fax(
+        store,
+        config.spool,
+        test_page(config.station.header_name, now_utc()),
+        original_name="drill.pdf",
+        message_type=MESSAGE_TYPE,
+        sender=SENDER,
+        reference="DRILL",
+        directory_version=directory.version,
+        job=NewJob(unit.id, unit.name, unit.fax, "drill", "readiness drill", PRIORITY),
+        then=started,
+    )
     log.info("drill.started", job_id=job_id, document_id=document_id, recipient=unit.id, reason=reason)
     return job_id
 

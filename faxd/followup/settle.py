@@ -38,13 +38,12 @@ from drivers.page import FaxPage
 from faxd.config import Config
 from faxd.followup.package import assemble
 from faxd.followup.pages import FailedJob, notice_page, package_first_page
+from faxd.generated import queue_generated_fax
 from faxd.prepare import Renderer, message_type_words, transmission_pages
 from faxd.store import JobState, NewJob, Store, iso, now_utc
 from imaging import ArchivedPages, DocumentRenderError, render_pdf_isolated
 from routing.directory import Directory, Unit
 from routing.numbers import display_number
-from spool.folders import SpoolFolders
-from spool.queue import new_document_id, sha256_of
 
 log = structlog.get_logger("faxd.followup")
 
@@ -219,30 +218,18 @@ class FollowUp:
     def _queue_notice(
         self, failed: FailedJob, sender: Unit, row: sqlite3.Row, directory: Directory, recorded: _Recorder
     ) -> str:
-        folders = SpoolFolders(self.config.spool)
-        document_id = new_document_id()
-        path = folders.work / f"{document_id}.pdf"
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_bytes(notice_page(failed, package_written=recorded.package is not None))
-        temporary.rename(path)
-        try:
-            (job_id,) = self.store.add_routed_document(
-                document_id=document_id,
-                sha256=sha256_of(path),
-                original_name="followup-notice.pdf",
-                path=path,
-                message_type=NOTICE_TYPE,
-                sender=SENDER,
-                reference=failed.job_id,
-                event_date=None,
-                pages=1,
-                directory_version=directory.version,
-                jobs=[NewJob(sender.id, sender.name, sender.fax, "sender", "follow-up notice", row["priority"])],
-                then=lambda conn, at, ids: recorded(conn, at, ids, None, notice_document=document_id),
-            )
-        except BaseException:
-            path.unlink(missing_ok=True)  # never leave an unrecorded file in work/
-            raise
+        _, job_id = queue_generated_fax(
+            self.store,
+            self.config.spool,
+            notice_page(failed, package_written=recorded.package is not None),
+            original_name="followup-notice.pdf",
+            message_type=NOTICE_TYPE,
+            sender=SENDER,
+            reference=failed.job_id,
+            directory_version=directory.version,
+            job=NewJob(sender.id, sender.name, sender.fax, "sender", "follow-up notice", row["priority"]),
+            then=lambda conn, at, document_id, job_id: recorded(conn, at, [job_id], None, notice_document=document_id),
+        )
         return job_id
 
     def _notice_failed(self, row: sqlite3.Row) -> None:

@@ -101,6 +101,14 @@ class Site:
         self.directory_file.write_text(text.replace(old, new), encoding="utf-8")
         self.directory.reload()
 
+    def remove_unit(self, unit_id: str) -> None:
+        """Take a unit out of the directory file and reload it."""
+        lines = self.directory_file.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(f"{unit_id},")]
+        assert len(kept) == len(lines) - 1, unit_id
+        self.directory_file.write_text("".join(kept), encoding="utf-8")
+        self.directory.reload()
+
 
 def admission(site: Site, name: str = "a.pdf") -> list[str]:
     return site.drop(

@@ -34,11 +34,7 @@ def test_a_unit_removed_from_the_directory_stops_its_job_without_a_call(tmp_path
     """A queued job whose recipient left the directory fails with a reason; nothing is dialled to it."""
     site = Site(tmp_path)
     admission(site)
-    lines = site.directory_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    site.directory_file.write_text(
-        "".join(line for line in lines if not line.startswith("vc-lund-norra,")), encoding="utf-8"
-    )
-    site.directory.reload()
+    site.remove_unit("vc-lund-norra")
     site.run_all()
     jobs = {j["recipient"]: j for j in site.store.jobs()}
     assert jobs["vc-lund-norra"]["state"] == "failed"
