@@ -7,6 +7,7 @@ measured on the monotonic clock.
 
 from __future__ import annotations
 
+import termios
 import time
 
 import serial
@@ -25,6 +26,14 @@ class PortError(DriverError):
 
 class ModemTimeout(DriverError):
     """The modem did not answer a command in time."""
+
+
+def _why(exc: BaseException) -> str:
+    """The failure in words. termios.error (what pyserial's tcflush and tcsetattr raise on
+    a port that went away) is no OSError and prints as a tuple: say it as OSError would."""
+    if isinstance(exc, termios.error) and len(exc.args) == 2:
+        return f"[Errno {exc.args[0]}] {exc.args[1]}"
+    return str(exc)
 
 
 class SerialPort:
@@ -56,8 +65,8 @@ class SerialPort:
                 timeout=0,
                 write_timeout=write_timeout,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise PortError(f"cannot open modem port {device}: {exc}") from exc
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
+            raise PortError(f"cannot open modem port {device}: {_why(exc)}") from exc
 
     def read(self, timeout: float) -> bytes:
         """Returns the bytes that arrive within ``timeout`` seconds: as soon as there is at
@@ -109,15 +118,18 @@ class SerialPort:
             return
         try:
             self._serial.xonxoff = on
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise PortError(f"setting XON/XOFF on modem port {self.device} failed: {exc}") from exc
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
+            raise PortError(f"setting XON/XOFF on modem port {self.device} failed: {_why(exc)}") from exc
 
     def discard_input(self) -> None:
-        """Drops bytes a previous user of the port left unread."""
+        """Drops bytes a previous user of the port left unread.
+
+        Raises ``PortError`` if the device went away.
+        """
         try:
             self._serial.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
-            raise PortError(f"flushing modem port {self.device} failed: {exc}") from exc
+        except (serial.SerialException, OSError, termios.error) as exc:
+            raise PortError(f"flushing modem port {self.device} failed: {_why(exc)}") from exc
 
     def close(self) -> None:
         self._serial.close()
