@@ -215,10 +215,16 @@ class ModemRunner(threading.Thread):
             self._current_job = job
 
     def _idle_timeout(self) -> float:
+        """How long the idle loop may wait: until the next job is due or the next AT probe
+        (``probe_seconds`` after the modem was last used), at most IDLE_WAIT_SECONDS."""
+        wait = IDLE_WAIT_SECONDS
         due = self.store.next_due_time()
-        if due is None:
-            return IDLE_WAIT_SECONDS
-        return min(IDLE_WAIT_SECONDS, max(0.05, (due - now_utc()).total_seconds()))
+        if due is not None:
+            wait = min(wait, (due - now_utc()).total_seconds())
+        interval = self.modem_config.probe_seconds
+        if interval > 0:
+            wait = min(wait, self._last_used + interval - time.monotonic())
+        return max(0.05, wait)
 
     def open(self) -> bool:
         """Open and probe the modem; on failure mark it down. Returns whether it is ready."""

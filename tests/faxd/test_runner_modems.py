@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from drivers.fake import FakeModem
 from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed
-from faxd.runner import ModemRunner, ModemState, WorkSignal
+from faxd.runner import IDLE_WAIT_SECONDS, ModemRunner, ModemState, WorkSignal
 from tests.faxd.site import Site, admission
 
 
@@ -41,12 +41,27 @@ class SickModem(FakeModem):
             raise ModemUnavailable("no answer to AT")
 
 
-def second_runner(site: Site, modem: FakeModem, name: str) -> ModemRunner:
+class CountedModem(FakeModem):
+    """Counts the AT probes; ``probed`` is set at the third."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.probes = 0
+        self.probed = threading.Event()
+
+    def probe(self) -> None:
+        self.probes += 1
+        if self.probes >= 3:
+            self.probed.set()
+
+
+def second_runner(site: Site, modem: FakeModem, name: str, probe_seconds: float | None = None) -> ModemRunner:
     config = site.config.modems[0]
     from dataclasses import replace
 
+    probe = config.probe_seconds if probe_seconds is None else probe_seconds
     return ModemRunner(
-        modem_config=replace(config, name=name, device=f"/dev/{name}"),
+        modem_config=replace(config, name=name, device=f"/dev/{name}", probe_seconds=probe),
         open_modem=lambda: modem,
         config=site.config,
         store=site.store,
@@ -128,3 +143,20 @@ def test_a_modem_error_when_the_modem_no_longer_answers_is_down_and_the_try_is_k
     assert site.runner.open()
     site.run_all()
     assert {j["state"] for j in site.store.jobs()} == {"confirmed"}
+
+
+def test_an_idle_modem_is_probed_every_probe_seconds(tmp_path: Path) -> None:
+    """With nothing to send, the runner's loop checks the modem with AT every probe_seconds
+    (here 0.2 s), not only when its idle wait (IDLE_WAIT_SECONDS) ends: the open and two
+    idle probes come well before one idle wait could pass."""
+    site = Site(tmp_path)
+    modem = CountedModem("m1")
+    runner = second_runner(site, modem, "m1", probe_seconds=0.2)
+    runner.start()
+    try:
+        assert modem.probed.wait(IDLE_WAIT_SECONDS / 3), f"{modem.probes} probe(s) only"
+    finally:
+        runner.stopping.set()
+        runner.work.notify()
+        runner.join(IDLE_WAIT_SECONDS)
+    assert not runner.is_alive()
