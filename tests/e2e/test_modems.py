@@ -4,10 +4,16 @@ pty disappears (the simulator killed) and reappears (started again on the same l
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import BIN, Child, Gateway, admission_meta, make_pdf
+from tests.ops.netsnmp import AUTH_KEY, ENGINE_ID, PRIV_KEY, TrapReceiver, free_udp_port
+
+pytestmark = pytest.mark.e2e
 
 
 def simulator(gateway: Gateway, name: str, speed: float = 0.0) -> Child:
@@ -92,3 +98,55 @@ def test_a_modem_unplugged_mid_call_gives_the_job_back_with_its_try_kept(gateway
     daemon.wait_for(r"event=job\.sent", count=2, timeout=120)
     outcomes = [e["outcome"] for e in gateway.log()]
     assert outcomes[0] == "modem_error" and outcomes.count("confirmed") == 2
+
+
+MODEM_DOWN_TRAP = r"OID: \.1\.3\.6\.1\.4\.1\.32473\.1\.0\.1\b"  # faxdModemDown
+MODEM_UP_TRAP = r"OID: \.1\.3\.6\.1\.4\.1\.32473\.1\.0\.2\b"  # faxdModemUp
+
+
+@pytest.mark.skipif(shutil.which("snmptrapd") is None, reason="net-snmp's snmptrapd not installed (setup.sh)")
+def test_an_idle_modem_that_stops_answering_raises_modem_down_and_up_at_snmptrapd(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """The only modem, idle, loses its pty: the AT probe finds it, the daemon takes it out
+    of service and snmptrapd receives faxdModemDown naming it; `faxctl status` says the
+    service is down and why. The pty comes back and nobody does anything: the daemon
+    reopens the modem by itself, snmptrapd receives faxdModemUp, the status is ready again.
+    One notification each: the reopen attempts while it is down raise no more."""
+    trapd = TrapReceiver(tmp_path / "trapd")
+    try:
+        gateway.device = str(gateway.root / "tty-sim0")
+        gateway.extra_config = (
+            "probe_seconds = 1\n"
+            f'[snmp]\nport = {free_udp_port()}\nauth_key = "{AUTH_KEY}"\npriv_key = "{PRIV_KEY}"\n'
+            f'engine_id = "{ENGINE_ID.hex()}"\n'
+            f'[[snmp.manager]]\naddress = "127.0.0.1"\nport = {trapd.port}\n'
+        )
+        sim0 = simulator(gateway, "sim0")
+        daemon = gateway.start_daemon()
+        daemon.wait_for(r"event=snmp\.started")
+        assert "\nservice: ready\n" in gateway.faxctl("status").stdout
+        sim0.stop(signal.SIGKILL)  # the pty disappears while no call is on it
+
+        # Within probe_seconds (1 s) of the idle modem's last use, well before the runner's
+        # idle wait (30 s) would end on its own.
+        daemon.wait_for(r"event=modem\.down(?=.*modem=m0)", timeout=20)
+        down = trapd.wait_for(MODEM_DOWN_TRAP, timeout=30)
+        assert '= STRING: "m0"' in down  # faxdNotifyModem
+        assert "cannot be used" in down and "(5, '" not in down, down  # faxdNotifyText, in words
+        text = gateway.faxctl("status").stdout
+        verdict = next(line for line in text.splitlines() if line.startswith("service: "))
+        assert verdict.startswith("service: down - no modem is up: nothing can be sent; modem m0 is down ("), verdict
+        assert modems(gateway)["m0"]["state"] == "down"
+
+        simulator(gateway, "sim0")  # the pty is back behind the same link
+        daemon.wait_for(r"event=modem\.up(?=.*modem=m0)", timeout=60)
+        up = trapd.wait_for(MODEM_UP_TRAP, timeout=30)
+        assert '= STRING: "m0"' in up
+        assert "\nservice: ready\n" in gateway.faxctl("status").stdout
+        assert modems(gateway)["m0"]["state"] == "ready"
+        assert sum(1 for line in trapd.lines if re.search(MODEM_DOWN_TRAP, line)) == 1
+        assert sum(1 for line in trapd.lines if re.search(MODEM_UP_TRAP, line)) == 1
+    finally:
+        gateway.stop_all()
+        trapd.stop()
