@@ -7,8 +7,8 @@ readiness drill and whether an outage is declared. Nothing here carries a patien
 identity: ids, counts, outcome codes and times only, and every text goes through
 ``faxd.redact`` before it leaves.
 
-The verdict is ``ready`` (every modem up, nothing stuck), ``degraded`` (some modem down,
-a backlog over the threshold, the last drill failed) or ``down`` (no modem up), with
+The verdict is ``ready`` (every modem up, nothing stuck), ``degraded`` (some modem down
+or degraded, a backlog over the threshold, the last drill failed) or ``down`` (no modem up), with
 the reasons in words.
 """
 
@@ -25,7 +25,9 @@ from faxd.audit.chain import entries
 from faxd.redact import redact_text
 from faxd.store import Store
 
-UP_STATES = frozenset({"ready", "up", "idle", "busy", "sending"})
+# "degraded" (faxd.runner.ModemState): it still answers AT and takes calls, but its last
+# call failed in the modem; up, with a reason that makes the service degraded.
+UP_STATES = frozenset({"ready", "up", "idle", "busy", "sending", "degraded"})
 
 
 class ServiceState(enum.IntEnum):
@@ -191,6 +193,11 @@ def snapshot(
     for m in modems:
         if not m.up:
             reasons.append(f"modem {m.name} is {m.state}" + (f" ({m.detail})" if m.detail else ""))
+        elif m.state == "degraded":
+            reasons.append(
+                f"modem {m.name} is degraded: its last call failed in the modem"
+                + (f" ({m.detail})" if m.detail else "")
+            )
     if queue["queued"] > backlog_threshold:
         reasons.append(f"{queue['queued']} jobs queued, more than the threshold {backlog_threshold}")
     if drill is DrillResult.FAILED:

@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from drivers.fake import FakeModem
 from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed
+from faxd.health import ServiceState, snapshot
 from faxd.runner import IDLE_WAIT_SECONDS, ModemRunner, ModemState, WorkSignal
 from tests.faxd.site import Site, admission
 
@@ -123,6 +124,9 @@ def test_a_modem_error_while_the_modem_still_answers_is_degraded_then_ready_agai
     [state] = site.store.modems()
     assert (state["state"], state["detail"]) == (ModemState.DEGRADED.value, failing.reason)
     assert next(e for e in logs if e["event"] == "modem.degraded")["reason"] == failing.reason
+    # It still takes calls: the service is degraded, not down, and says why.
+    health = snapshot(site.store)
+    assert health.state is ServiceState.DEGRADED and failing.reason in health.reasons[0], health.reasons
     assert site.store.confirmation_log()[0]["outcome"] == "modem_error"
     site.run_all()
     assert site.store.modems()[0]["state"] == ModemState.READY.value

@@ -60,6 +60,19 @@ def test_no_modem_up_is_down(tmp_path: Path) -> None:
     assert health.state is ServiceState.DOWN and health.reasons[0].startswith("no modem is up")
 
 
+def test_a_degraded_modem_is_up_and_makes_the_service_degraded_not_down(tmp_path: Path) -> None:
+    """A modem whose last call failed in the modem but which still answers AT takes calls:
+    with it the only modem, the service is degraded (not "no modem is up") and says why."""
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    store.set_modem_state("m0", "/dev/ttyS0", "degraded", "the modem answered ERROR to AT+FTM=96")
+    health = snapshot(store, modem_names=("m0",))
+    assert health.modems[0].up and health.state is ServiceState.DEGRADED
+    assert health.reasons == (
+        "modem m0 is degraded: its last call failed in the modem (the modem answered ERROR to AT+FTM=96)",
+    )
+    assert health.status_line().startswith("degraded: 1/1 modems up")
+
+
 def test_metrics_endpoint_serves_the_snapshot(tmp_path: Path) -> None:
     """/metrics on an ephemeral loopback port, in Prometheus's text format, parsed back."""
     store = busy_store(tmp_path)
