@@ -5,7 +5,9 @@
 2. The real daemon with ``[snmp]`` (SNMPv3 authPriv, SHA-256/AES-128, the test keys) and two
    managers: snmptrapd for traps, and the same snmptrapd again for informs. A real call to
    a unit whose directory station id the simulated remote does not give: the station
-   mismatch alarm goes out as faxdStationMismatch; then a good call; then ``snmpwalk -v3``.
+   mismatch alarm goes out as faxdStationMismatch; then a good call; then ``snmpwalk -v3``;
+   then the idle modem's pty goes away (the simulator killed): faxdModemDown, ``faxctl
+   status``; the simulator started again: faxdModemUp by itself, ``faxctl status``.
 
     .venv/bin/python -m bench.ops_evidence > ops-evidence.txt
 """
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import GUARDED_MUNICIPALITY, Gateway, admission_meta, make_pdf  # noqa: E402
+from tests.e2e.harness import GUARDED_MUNICIPALITY, Child, Gateway, admission_meta, make_pdf  # noqa: E402
 from tests.ops.netsnmp import AUTH_KEY, ENGINE_ID, PRIV_KEY, TrapReceiver, free_udp_port, tool_env  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -47,6 +50,7 @@ def snmp_part(root: Path) -> str:
     trapd = TrapReceiver(root / "trapd")
     port = free_udp_port()
     extra = (
+        "probe_seconds = 1\n"  # m0: the idle AT probe every second
         f'[snmp]\nport = {port}\nauth_key = "{AUTH_KEY}"\npriv_key = "{PRIV_KEY}"\nengine_id = "{ENGINE_ID.hex()}"\n'
         f'[[snmp.manager]]\naddress = "127.0.0.1"\nport = {trapd.port}\n'
         f'[[snmp.manager]]\naddress = "127.0.0.1"\nport = {trapd.port}\nnotify = "inform"\n'
@@ -68,17 +72,34 @@ def snmp_part(root: Path) -> str:
         out += run(cmd, env=tool_env(root))
         names = [*cmd[:-1], "-m", "FAXD-MIB", "-M", f"+/var/lib/mibs/ietf:{ROOT / 'faxd' / 'data'}"]
         out += run([n for n in names if n != "-On"] + ["FAXD-MIB::faxdMIB"], env=tool_env(root))
+        out += modem_down_and_up(gateway, daemon, trapd)
         out += (
             "\n# snmptrapd received (each notification twice: to the trap manager and to the inform manager):\n"
             + "\n".join(trapd.lines)
             + "\n"
         )
         out += "\n# the daemon's own lines about it:\n"
-        out += "\n".join(line for line in list(daemon.lines) if "station_mismatch" in line or "snmp." in line)
+        mentions = ("station_mismatch", "snmp.", "modem.down", "modem.up")
+        out += "\n".join(line for line in list(daemon.lines) if any(m in line for m in mentions))
     finally:
         gateway.stop_all()
         trapd.stop()
     return out + "\n"
+
+
+def modem_down_and_up(gateway: Gateway, daemon: Child, trapd: TrapReceiver) -> str:
+    """The idle modem's pty goes away and comes back: the status after each, as printed."""
+    assert gateway.simulator is not None
+    gateway.simulator.stop(signal.SIGKILL)
+    out = "\n# the simulator killed (m0's pty gone while idle); after modem.down and faxdModemDown:\n"
+    daemon.wait_for(r"event=modem\.down", timeout=60)
+    trapd.wait_for(r"32473\.1\.0\.1\b")
+    out += run([str(BIN / "faxctl"), "--config", str(gateway.config), "status"])
+    gateway.start_simulator()
+    out += "\n# the simulator started again on the same link; after modem.up and faxdModemUp:\n"
+    daemon.wait_for(r"event=modem\.up", timeout=60)
+    trapd.wait_for(r"32473\.1\.0\.2\b")
+    return out + run([str(BIN / "faxctl"), "--config", str(gateway.config), "status"])
 
 
 def main() -> int:
