@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
@@ -39,7 +40,7 @@ class FailedJob:
     outcome: str
     reason: str
     attempts: int
-    failed_at: datetime  # local time
+    failed_at: datetime  # in the site's zone (config outage.timezone), which the page names
     gateway_callback: str  # the gateway's operators (config station.callback)
 
 
@@ -92,6 +93,13 @@ def _reason(job: FailedJob) -> str:
     return redact_text(f"{job.outcome}: {job.reason}" if job.reason else job.outcome)
 
 
+def _when(moment: datetime) -> str:
+    # As the reconciliation shows times: to the minute, with the zone named, since the
+    # reader cannot know which zone the gateway's server runs in.
+    zone = moment.tzinfo.key if isinstance(moment.tzinfo, ZoneInfo) else moment.tzname()
+    return f"{moment:%Y-%m-%d %H:%M} ({zone})"
+
+
 def package_first_page(job: FailedJob, *, pages_note: str) -> bytes:
     """The package's first page: why it failed, for whom, and whom to call. Returns a PDF."""
     page = _Page()
@@ -104,7 +112,7 @@ def package_first_page(job: FailedJob, *, pages_note: str) -> bytes:
     page.fields(
         [
             ("Orsak / reason", _reason(job)),
-            ("Försök / attempts", f"{job.attempts}, det sista {job.failed_at:%Y-%m-%d %H:%M}"),
+            ("Försök / attempts", f"{job.attempts}, det sista {_when(job.failed_at)}"),
             ("Mottagare / recipient", job.recipient_name),
             ("Mottagarens fax", job.recipient_fax),
             ("Avsändande enhet", job.sender_name + (f", fax {job.sender_fax}" if job.sender_fax else "")),
@@ -141,7 +149,7 @@ def notice_page(job: FailedJob, *, package_written: bool) -> bytes:
             ("Jobbreferens / job", job.job_id),
             ("Mottagare / recipient", f"{job.recipient_name}, fax {job.recipient_fax}"),
             ("Orsak / reason", _reason(job)),
-            ("Sista försök / last try", f"{job.failed_at:%Y-%m-%d %H:%M}"),
+            ("Sista försök / last try", _when(job.failed_at)),
         ]
     )
     if package_written:

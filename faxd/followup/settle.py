@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -134,7 +135,7 @@ class FollowUp:
             outcome=row["outcome"],
             reason=row["reason"],
             attempts=row["attempts"],
-            failed_at=datetime.fromisoformat(row["updated"]).astimezone(),
+            failed_at=datetime.fromisoformat(row["updated"]).astimezone(ZoneInfo(self.config.outage.timezone)),
             gateway_callback=self.config.station.callback,
         )
         package, pages = None, 0

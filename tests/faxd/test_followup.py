@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -103,3 +105,22 @@ def test_the_followup_table_is_read_and_typos_are_refused(tmp_path: Path) -> Non
     site.config.source.write_text(base + "[followup]\nenabeld = false\n")
     with pytest.raises(ConfigError, match="enabeld"):
         load_config(site.config.source)
+
+
+def test_the_first_page_and_the_notice_give_the_time_in_the_sites_zone_and_name_it(tmp_path: Path) -> None:
+    """Times on paper are in the zone the reconciliation uses ([outage] timezone), named,
+    not in the server's own zone."""
+    site = Site(tmp_path, script=[CallResult(Outcome.NO_ANSWER, "no answer")] * 2, max_attempts=1)
+    admission(site)
+    site.run_all()  # two jobs fail; follow them up by hand so the notices stay in work/
+    _follow_up(site).settle()
+    with sqlite3.connect(site.config.database) as conn:
+        (updated,) = conn.execute("SELECT updated FROM jobs WHERE state = 'failed' ORDER BY seq LIMIT 1").fetchone()
+    zone = site.config.outage.timezone
+    assert zone == "Europe/Stockholm"
+    expected = f"{datetime.fromisoformat(updated).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+    first_pages = [PdfReader(p).pages[0].extract_text() for p in (site.config.state / "followup").glob("*.pdf")]
+    notices = [PdfReader(p).pages[0].extract_text() for p in site.folders.work.glob("*.pdf")]
+    assert len(first_pages) == 2 and len(notices) == 2
+    assert any(expected in text for text in first_pages), first_pages
+    assert any(expected in text for text in notices), notices
