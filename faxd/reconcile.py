@@ -7,8 +7,9 @@ recorded end of the outage. The date rules (rows 6, 8, 9) compare the message's 
 (``FaxdEventDate``, a local date) with the end:
 
 - an end at local midnight ends the outage before that day begins: a date on that day
-  or later is after the return to normal operation, an earlier date fell during it;
-- any other end: a later day is after, an earlier day during, and the day of the end
+  or later is after the return to normal operation, an earlier date is before the end
+  (during the outage or before it began: completed by fax either way);
+- any other end: a later day is after, an earlier day before the end, and the day of the end
   itself cannot be decided from the date alone: ``check`` (a person looks; nothing is
   silently dropped).
 
@@ -105,8 +106,8 @@ def action_for(
             )
         return (
             Action.COMPLETED_BY_FAX,
-            f"row {message_type.number}: the date {event_date} fell during the outage "
-            f"(ended {local_end:%Y-%m-%d %H:%M}); the process was completed by fax",
+            f"row {message_type.number}: the date {event_date} is before the outage ended "
+            f"({local_end:%Y-%m-%d %H:%M}); the process was completed by fax",
         )
     duty = registration_duty(message_type, event_date, local_end.date())
     if duty.duty is Duty.REGISTER:

@@ -39,7 +39,7 @@ class AfterOutageRule:
 
     message_type: MessageType
     after: str  # the routine's own words, Swedish ("" when the column is empty)
-    registrar: str  # who registers in Mina planer, in the routine's terms
+    registrar: str  # who registers in Mina planer, in the routine's terms: a subject, no verb
     registrar_is_sender: bool  # our reading: the unit that sent the fax is that unit
     date_rule: DateRule
     adjust: bool = False  # row 5: "registrering och justering"
@@ -78,7 +78,7 @@ AFTER_OUTAGE: Mapping[MessageType, AfterOutageRule] = MappingProxyType(
             AfterOutageRule(
                 message_type=MessageType.KARTLAGGNING,
                 after="Respektive deltagande enhet ansvarar för registrering i efterhand i Mina Planer.",
-                registrar="each participating unit, its own version (the sender)",
+                registrar="each participating unit (the sender, for its own version)",
                 registrar_is_sender=True,
                 date_rule=DateRule.ALWAYS,
             ),
@@ -87,7 +87,7 @@ AFTER_OUTAGE: Mapping[MessageType, AfterOutageRule] = MappingProxyType(
                 after=(
                     "Respektive deltagande enhet ansvarar för registrering och justering i efterhand i Mina Planer."
                 ),
-                registrar="each participating unit, its own version (the sender); registers and adjusts",
+                registrar="each participating unit (the sender, for its own version)",
                 registrar_is_sender=True,
                 date_rule=DateRule.ALWAYS,
                 adjust=True,
@@ -180,7 +180,8 @@ def registration_duty(message_type: MessageType, event_date: date | None, outage
         return RegistrationDuty(
             Duty.NONE,
             rule.registrar,
-            f"row {row}: the date {event_date} fell during the outage; the process was completed by fax",
+            f"row {row}: the date {event_date} is before the day the outage ended ({outage_ended_on}); "
+            "the process was completed by fax",
         )
     return RegistrationDuty(
         Duty.CHECK,

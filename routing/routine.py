@@ -350,7 +350,7 @@ def rules_markdown() -> str:
     for message_type, after in AFTER_OUTAGE.items():
         lines.append(
             f"| {message_type.number} | `{message_type.code}` | {after.after or '—'} | {after.registrar} "
-            f"| {date_words[after.date_rule]} |"
+            f"| {'always registered and adjusted afterwards' if after.adjust else date_words[after.date_rule]} |"
         )
     return "\n".join(lines) + "\n"
 

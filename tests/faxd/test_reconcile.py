@@ -3,6 +3,7 @@ both sides of each date rule, an outage ending at midnight, and what never arriv
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -149,3 +150,28 @@ def test_work_list_per_unit_and_what_never_arrived() -> None:
     item = result.as_json()["items"][0]
     for key in ("document_id", "reference", "message_type", "sender", "event_date", "action", "unit", "reason"):
         assert key in item
+
+
+@pytest.mark.parametrize("message_type", list(MessageType))
+def test_every_rows_explanation_names_the_verb_once(message_type: MessageType) -> None:
+    """The routine's registrar is put into a sentence that has its own verb: whatever the row,
+    date and end, the explanation says "register" once at most."""
+    for ended in (ENDED, MIDNIGHT):
+        for day in (BEFORE, SAME_DAY, AFTER, None):
+            explanation = action_for(message_type, day, ended, ZONE)[1]
+            assert len(re.findall(r"\bregister", explanation)) <= 1, explanation
+
+
+def test_row_5_reads_as_a_sentence() -> None:
+    assert action_for(MessageType.STALLNINGSTAGANDE, None, ENDED, ZONE) == (
+        Action.REGISTER_AND_ADJUST,
+        "row 5: each participating unit (the sender, for its own version) must register and adjust it afterwards",
+    )
+
+
+@pytest.mark.parametrize("ended", [ENDED, MIDNIGHT])
+def test_a_date_before_the_outage_began_is_not_said_to_fall_during_it(ended: datetime) -> None:
+    """A SIP date weeks before the outage: still completed by fax, but the words are true."""
+    action, explanation = action_for(MessageType.SIP, date(2026, 2, 1), ended, ZONE)
+    assert action is Action.COMPLETED_BY_FAX
+    assert "during" not in explanation and re.search(r"before (the day )?the outage ended", explanation)
