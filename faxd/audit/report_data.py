@@ -56,6 +56,26 @@ FOLLOWUP_EVENTS = {
     "followup.notice_impossible": "notices that could not be faxed (sender not in the directory)",
 }
 NONE = "—"
+# The outcome codes of the log (``drivers.modem.Outcome`` and the runner's own) in words,
+# as the README's table of outcomes says them; "Failures by reason" groups by the code.
+OUTCOME_WORDS = {
+    "confirmed": "every page was confirmed",
+    "busy": "the line was busy",
+    "no_answer": "nobody answered",
+    "no_dialtone": "no dial tone on the modem's phone line",
+    "no_carrier": "something answered without fax tones",
+    "not_a_fax": "answered, but not by a fax machine",
+    "training_failed": "the line failed training at every rate",
+    "station_mismatch": "the answering station's id was not the one the directory expects",
+    "remote_disconnected": "the remote hung up or asked for an operator",
+    "page_rejected": "the remote rejected a page or received it incomplete",
+    "protocol_error": "the remote broke T.30 or stopped answering",
+    "modem_error": "the modem refused a command or stopped answering",
+    "interrupted": "the daemon stopped during the call",
+    "recipient_removed": "the recipient left the fax directory",
+    "document_error": "the document could not be rendered",
+    "refused": "the gateway refused the document",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +96,13 @@ class Tally:
 @dataclass(frozen=True, slots=True)
 class Failure:
     """How often something went wrong one way: ``what`` is ``call attempt``,
-    ``message failed for good`` or ``document refused``."""
+    ``message failed for good`` or ``document refused``; ``outcome`` the code (``refused``
+    for a document), ``meaning`` its words, ``reason`` one of the group's own reasons (the
+    most frequent), since reasons differ within one outcome (the last try says it gave up)."""
 
     what: str
     outcome: str
+    meaning: str
     reason: str
     count: int
 
@@ -218,22 +241,29 @@ def _grouped(view: LogView, jobs: Sequence[JobView], key_of: str) -> tuple[Tally
 
 
 def _failures(view: LogView, documents: Sequence[DocumentView], jobs: Sequence[JobView]) -> tuple[Failure, ...]:
-    counts: Counter[tuple[str, str, str]] = Counter()
+    reasons: dict[tuple[str, str], Counter[str]] = {}
     for job in jobs:
         for a in job.attempts:
             attempt = view.attempts.get(a)
             if attempt is not None and attempt.outcome not in (None, "confirmed"):
-                counts["call attempt", _text(attempt.outcome), _text(attempt.reason)] += 1
+                reasons.setdefault(("call attempt", _text(attempt.outcome)), Counter())[_text(attempt.reason)] += 1
         if job.state == "failed":
-            counts["message failed for good", _text(job.outcome), _text(job.reason)] += 1
+            reasons.setdefault(("message failed for good", _text(job.outcome)), Counter())[_text(job.reason)] += 1
     for document in documents:
         if document.state == "quarantined":
-            counts["document refused", "refused", _text(document.reason)] += 1
+            reasons.setdefault(("document refused", "refused"), Counter())[_text(document.reason)] += 1
     order = {"message failed for good": 0, "document refused": 1, "call attempt": 2}
-    return tuple(
-        Failure(what, outcome, reason, n)
-        for (what, outcome, reason), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], -kv[1], kv[0]))
-    )
+    rows = [
+        Failure(
+            what,
+            outcome,
+            OUTCOME_WORDS.get(outcome, outcome),
+            min(texts.items(), key=lambda kv: (-kv[1], kv[0]))[0],
+            texts.total(),
+        )
+        for (what, outcome), texts in reasons.items()
+    ]
+    return tuple(sorted(rows, key=lambda f: (order[f.what], -f.count, f.outcome)))
 
 
 def _hours(view: LogView, jobs: Sequence[JobView], outages: Sequence[Outage], generated: datetime) -> tuple[Hour, ...]:

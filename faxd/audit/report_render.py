@@ -51,7 +51,7 @@ TEMPLATE = "audit-report.html.j2"
 # The PDF is A4 landscape, so that seven number columns fit beside a unit's name. Its text
 # width (less margins) and its tables' text columns, in mm; the number columns share the rest.
 WIDTH = 269.0
-TEXT_WIDTHS = {"by-recipient": [36.0, 80.0], "by-type": [46.0], "failures": [40.0, 30.0, 169.0], "own": [60.0]}
+TEXT_WIDTHS = {"by-recipient": [36.0, 80.0], "by-type": [46.0], "failures": [38.0, 30.0, 70.0, 101.0], "own": [60.0]}
 MIN_SLOTS = 8  # the chart is at least this many hours wide
 
 
@@ -98,9 +98,9 @@ def tables(data: ReportData) -> tuple[Table, ...]:
         Table(
             "failures",
             "Failures by reason",
-            ("what", "outcome", "reason", "count"),
-            tuple((f.what, f.outcome, f.reason, str(f.count)) for f in data.failures),
-            3,
+            ("what", "outcome", "meaning", "example reason", "count"),
+            tuple((f.what, f.outcome, f.meaning, f.reason, str(f.count)) for f in data.failures),
+            4,
         ),
     ) + (
         (

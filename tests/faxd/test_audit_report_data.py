@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drivers.modem import Outcome
 from faxd.audit.chain import Entry
-from faxd.audit.report_data import median, percentile, report_data
+from faxd.audit.report_data import OUTCOME_WORDS, median, percentile, report_data
 from faxd.audit.view import AttemptView, DocumentView, JobView, LogView
 from faxd.outage import Outage
+from faxd.snmp_mib import OUTCOMES
 
 T0 = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
 RECIPIENTS = ("kommun-lund", "vc-lund-norra", "sus-malmo-akuten")
@@ -262,3 +264,26 @@ def test_the_gateways_own_faxes_and_the_follow_up_are_counted_apart() -> None:
     ]
     assert [n for _, n in data.followup] == [1, 1, 0]
     assert report_data(b.view, [], until=T0 - timedelta(hours=1)).followup == ()
+
+
+def test_failures_are_grouped_by_outcome_with_its_words() -> None:
+    """One busy line, two calls whose reasons differ as the runner writes them (the last one
+    says it gave up): one row of call attempts, with the outcome in words and an example."""
+    b = ViewBuilder()
+    job = b.job(b.document(1, T0), "kommun-lund", "failed", [(T0 + timedelta(minutes=k), "busy") for k in (1, 2)])
+    last = b.view.attempts[job.attempts[-1]]
+    last.reason = job.reason = "the line was busy; gave up after 2 attempts"
+    b.document(2, T0, state="quarantined", reason="Checklista beslutsstöd is never faxed")
+    b.document(3, T0, state="quarantined", reason="the file is not a PDF")
+    data = report_data(b.view, [])
+    assert [(f.what, f.outcome, f.meaning, f.count) for f in data.failures] == [
+        ("message failed for good", "busy", "the line was busy", 1),
+        ("document refused", "refused", "the gateway refused the document", 2),
+        ("call attempt", "busy", "the line was busy", 2),
+    ]
+    assert data.failures[0].reason == "the line was busy; gave up after 2 attempts"
+    assert data.failures[1].reason in ("Checklista beslutsstöd is never faxed", "the file is not a PDF")
+
+
+def test_every_outcome_code_has_words() -> None:
+    assert {o.value for o in Outcome} | set(OUTCOMES) <= OUTCOME_WORDS.keys()
