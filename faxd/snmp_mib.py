@@ -64,9 +64,10 @@ MODEM_UP, MODEM_DOWN, MODEM_UNKNOWN = 1, 2, 3
 
 
 def date_and_time(moment: datetime | None) -> bytes:
-    """SNMPv2-TC DateAndTime, 11 octets in UTC; the zero time when there is none."""
+    """SNMPv2-TC DateAndTime, 11 octets in UTC; FAXD-MIB's FaxdDateAndTimeOrNone allows the
+    zero-length string when there is none (eight zero octets would be month 0, no date)."""
     if moment is None:
-        return bytes(8)
+        return b""
     m = moment.astimezone(UTC)
     return (
         bytes([m.year >> 8, m.year & 0xFF, m.month, m.day, m.hour, m.minute, m.second, m.microsecond // 100_000])

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -265,3 +266,31 @@ def test_a_job_failed_without_a_reason_still_says_what_happened() -> None:
         bytes(trap.varbinds[-1][1]).decode()
         == "the job failed for good (no_answer): see faxctl log; nothing more is tried"
     )
+
+
+def test_never_is_a_valid_date_and_time(tmp_path: Path) -> None:
+    """No drill yet and nothing confirmed yet: both times are the zero-length string the MIB
+    allows for "none", not the eight zero octets (month 0 is no DateAndTime, RFC 2579)."""
+
+    def fresh() -> Health:
+        return replace(health(), last_confirmed=None, drill=DrillResult.NONE, drill_at=None)
+
+    running = SnmpAgent(settings(), fresh)
+    address = running.start()
+    try:
+        env = {**tool_env(tmp_path), "MIBDIRS": f"{ietf_mibs()}:{MIB_FILE.parent}", "MIBS": "FAXD-MIB"}
+        names = ["FAXD-MIB::faxdLastConfirmedTime.0", "FAXD-MIB::faxdDrillTime.0"]
+        got = subprocess.run(
+            ["snmpget", *v3_args(), "-r", "0", "-t", "5", f"udp:127.0.0.1:{address[1]}", *names],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+        )
+    finally:
+        running.stop()
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == [
+        "FAXD-MIB::faxdLastConfirmedTime.0 = STRING: ",
+        "FAXD-MIB::faxdDrillTime.0 = STRING: ",
+    ], got.stdout
