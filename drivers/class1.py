@@ -221,7 +221,9 @@ class Class1Modem:
         except DriverError as exc:
             self.close()
             self._log.warning("modem.unavailable", error=str(exc))
-            raise ModemUnavailable(f"modem {self.name} on {self.device} cannot be used: {exc}") from exc
+            # A PortError names the device itself.
+            where = "" if isinstance(exc, PortError) else f" on {self.device}"
+            raise ModemUnavailable(f"modem {self.name}{where} cannot be used: {exc}") from exc
 
     def _initialise(self, link: T31Link) -> None:
         """The profile's reset, no echo and verbose results, its init commands, flow

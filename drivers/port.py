@@ -7,6 +7,7 @@ measured on the monotonic clock.
 
 from __future__ import annotations
 
+import os
 import termios
 import time
 
@@ -29,10 +30,15 @@ class ModemTimeout(DriverError):
 
 
 def _why(exc: BaseException) -> str:
-    """The failure in words. termios.error (what pyserial's tcflush and tcsetattr raise on
-    a port that went away) is no OSError and prints as a tuple: say it as OSError would."""
+    """The failure in words, without the device path (the caller's message names it once).
+    termios.error (what pyserial's tcflush and tcsetattr raise on a port that went away) is
+    no OSError and prints as a tuple: say it as OSError would. An OSError with an errno,
+    pyserial's SerialException included, is said by its errno alone: its text repeats the
+    path ("could not open port P: [Errno 2] No such file or directory: 'P'")."""
     if isinstance(exc, termios.error) and len(exc.args) == 2:
         return f"[Errno {exc.args[0]}] {exc.args[1]}"
+    if isinstance(exc, OSError) and isinstance(exc.errno, int):
+        return f"[Errno {exc.errno}] {os.strerror(exc.errno)}"
     return str(exc)
 
 

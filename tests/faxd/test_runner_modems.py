@@ -4,12 +4,16 @@ and a modem whose call failed in the modem while it still answers is ``degraded`
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from structlog.testing import capture_logs
 
+from drivers.class1 import Class1Modem
+from drivers.class2 import Class2Modem
 from drivers.fake import FakeModem
-from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed
+from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed, Station
+from drivers.probe import detect_class
 from faxd.health import ServiceState, snapshot
 from faxd.runner import IDLE_WAIT_SECONDS, ModemRunner, ModemState, WorkSignal
 from tests.faxd.site import Site, admission
@@ -164,3 +168,32 @@ def test_an_idle_modem_is_probed_every_probe_seconds(tmp_path: Path) -> None:
         runner.work.notify()
         runner.join(IDLE_WAIT_SECONDS)
     assert not runner.is_alive()
+
+
+def test_a_modem_whose_device_is_gone_is_down_and_its_detail_names_the_path_once(tmp_path: Path) -> None:
+    """The reopen error of a missing device, as Class 1, Class 2 and class = "auto" word it,
+    is the status detail: it names the device path once, with the OS's reason."""
+    site = Site(tmp_path)
+    device = str(tmp_path / "ttyGONE")
+    station = Station(tsi="+46 40 628 04 00", header_name="Test")
+    openers = {
+        "c1": lambda: Class1Modem(device, station=station, name="c1"),
+        "c2": lambda: Class2Modem(device, fax_class="2.0", station=station, name="c2"),
+        "auto": lambda: Class1Modem(device, station=station, name=detect_class(device)),
+    }
+    for name, opener in openers.items():
+        runner = ModemRunner(
+            modem_config=replace(site.config.modems[0], name=name, device=device),
+            open_modem=opener,
+            config=site.config,
+            store=site.store,
+            folders=site.folders,
+            directory=site.directory.current,
+            work=WorkSignal(),
+            stopping=threading.Event(),
+        )
+        assert not runner.open()
+    details = {m["name"]: m["detail"] for m in site.store.modems() if m["state"] == ModemState.DOWN.value}
+    assert set(details) == set(openers)
+    for detail in details.values():
+        assert detail.count("ttyGONE") == 1 and "No such file or directory" in detail, detail
