@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drivers.quirks import ProfileError
 from faxd import liveness
 from faxd.access import AccessError, require_reader
 from faxd.audit import AuditError
@@ -643,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "handler"):  # commands that take the loaded configuration
             return int(args.handler(args, _config(args)))
         return int(args.func(args))
-    except (ConfigError, SetupError, AccessError, KeyUnreadable) as exc:
+    # ProfileError: a modem profile the command read itself (modem probe --profile-dir).
+    except (ConfigError, SetupError, AccessError, KeyUnreadable, ProfileError) as exc:
         print(f"faxctl: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except LogNotIntact as exc:  # before AuditError: the exit status of a broken chain

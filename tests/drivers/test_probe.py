@@ -63,6 +63,17 @@ def test_probe_chooses_a_site_profile_that_matches(
     assert report["preferred"] == ("2.0" if "2.0" in classes else EXPECTED[fax_class][1])
 
 
+def test_a_bad_site_profile_stops_the_probe_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile in --profile-dir with a bad [class2] key: one line naming file and key, exit 2."""
+    (tmp_path / "ward7.toml").write_text('extends = "usr"\n[class2]\nwait_for_xonn = true\n')
+    with SimulatedModem(fax_class="2.0") as modem:
+        assert modem.path is not None
+        assert main(["modem", "probe", modem.path, "--profile-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"faxctl: {tmp_path / 'ward7.toml'}: [class2] wait_for_xonn: unknown key (known: ")
+    assert err.count("\n") == 1
+
+
 def test_probe_of_nothing_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     """A device that is not there: one clear line, exit 1."""
     assert main(["modem", "probe", "/dev/faxd-no-such-modem"]) == 1
