@@ -94,3 +94,41 @@ def test_a_busy_number_is_tried_up_to_the_limit_then_left_for_follow_up(gateway:
     assert [e["outcome"] for e in busy] == ["busy"] * 3
     assert "gave up after 3 attempts" in busy[-1]["reason"]
     assert [j["recipient"] for j in gateway.status()["failed_jobs"]] == [MUNICIPALITY]
+
+
+#: A fault the municipality's remote (or our modem, on calls to it) plays on every call ->
+#: the outcome each of the job's three attempts must get.
+EVERY_CALL = {
+    "no-answer": ({"answer": "no_answer"}, "no_answer"),
+    "page-rejected": ({"bit_errors": 40}, "page_rejected"),  # RTN for every copy of every page
+    "modem-stops-answering": ({"wedge_after_page": 1, "wedge_seconds": 1.0}, "modem_error"),
+}
+
+
+@pytest.mark.parametrize("fault", list(EVERY_CALL))
+@ALL_CLASSES
+def test_a_fault_on_every_call_is_retried_to_the_limit_and_touches_only_its_job(
+    gateway: Gateway, tmp_path: Path, fault: str
+) -> None:
+    """No answer, every page rejected, or the modem going silent after the first page: three
+    attempts with that outcome and no page confirmed, then the job fails; the other
+    recipient's job is confirmed through the same modem."""
+    profile, outcome = EVERY_CALL[fault]
+    if fault == "modem-stops-answering":
+        # A Class 2 driver waits phase_timeout_seconds (60 s by default) for the modem's answer
+        # after a page: a site profile shortens it, so three attempts fit the test's time.
+        (gateway.root / "profiles").mkdir()
+        (gateway.root / "profiles" / "quick.toml").write_text("[class2]\nphase_timeout_seconds = 5\n")
+        gateway.extra_config = 'profile = "quick"\nprofile_dir = "profiles"\n'
+    gateway.start_simulator(profiles={digits(MUNICIPALITY): profile})
+    daemon = gateway.start_daemon()
+    gateway.send(make_pdf(tmp_path / "f.pdf", 2, metadata=admission_meta()))
+    daemon.wait_for(r"event=job\.failed", timeout=180)
+    daemon.wait_for(r"event=job\.sent", timeout=60)
+    log = gateway.log()
+    failing = [e for e in log if e["recipient"] == MUNICIPALITY]
+    assert [(e["outcome"], e["pages_confirmed"]) for e in failing] == [(outcome, 0)] * 3, failing
+    assert "gave up after 3 attempts" in failing[-1]["reason"]
+    other = [e for e in log if e["recipient"] == OUTPATIENT]
+    assert [(e["outcome"], e["pages_confirmed"], e["pages_total"]) for e in other] == [("confirmed", 3, 3)]
+    assert [j["recipient"] for j in gateway.status()["failed_jobs"]] == [MUNICIPALITY]
