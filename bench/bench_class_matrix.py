@@ -19,7 +19,7 @@ The faults:
 - page rejected: 40 bit errors in every page, so every copy gets RTN;
 - cut off mid-document: the remote sends DCN after the 2nd page of every call; each retry
   resumes at the first unconfirmed page after a continuation cover sheet;
-- modem stops answering: after the first page of the first call the modem answers nothing
+- modem stops answering: after the first page of every call the modem answers nothing
   for 1 s (the driver gives up on the page's end, the runner probes, the job is retried).
 """
 
