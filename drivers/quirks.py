@@ -7,14 +7,16 @@ driver works around. ``drivers/profiles/README.md`` documents every key. A profi
 ``extends`` another and change only what differs; a ``[[modem]]`` in faxd.toml names a
 profile and may override single keys again (``[modem.quirks]``).
 
-Sections this module does not know (``[class2]`` for the Class 2 driver, ``[probe]``...)
-are kept as plain data in ``ModemProfile.sections`` for the code that reads them, so one
-file describes a modem for every driver. ``[class2]`` is checked as each file is read
-(``drivers.class2_quirks``), so a profile that loads can be used by either driver.
+``[class2]``, for the Class 2 driver, is kept as plain data in ``ModemProfile.sections``
+for the code that reads it, so one file describes a modem for every driver; it is checked
+as each file is read (``drivers.class2_quirks``), so a profile that loads can be used by
+either driver. Any other section is refused with the nearest known name: a typo such as
+``[clas2]`` must not leave a site's quirks silently unused.
 """
 
 from __future__ import annotations
 
+import difflib
 import enum
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -108,6 +110,8 @@ class ModemProfile:
 
 _TOP_KEYS = {"name", "description", "extends", "match", "reset", "init", "flow_control"}
 _QUIRK_KEYS = {f.name for f in fields(Class1Quirks)}
+#: Sections kept as data for another driver's code (``ModemProfile.sections``).
+_SECTIONS = {"class2"}
 
 
 def apply(profile: ModemProfile, raw: Mapping[str, Any], *, source: str) -> ModemProfile:
@@ -147,6 +151,10 @@ def _apply(profile: ModemProfile, raw: Mapping[str, Any], source: str) -> ModemP
                 raise ValueError(f"unknown [class1] key(s) {sorted(unknown)} (known: {sorted(_QUIRK_KEYS)})")
             quirks = {k: _typed(v, getattr(profile.class1, k), f"class1.{k}") for k, v in value.items()}
             changes["class1"] = replace(profile.class1, **quirks)
+        elif key not in _SECTIONS:
+            near = difflib.get_close_matches(key, sorted(_SECTIONS | {"flow_commands", "class1"}), n=1)
+            hint = f" (did you mean [{near[0]}]?)" if near else ""
+            raise ValueError(f"unknown section [{key}]{hint}; sections: [class1], [class2], [flow_commands]")
         else:
             if key == "class2":
                 # Checked as each file is read, whatever class the modem runs, so a bad key

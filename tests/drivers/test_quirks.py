@@ -82,6 +82,8 @@ def test_a_site_file_of_a_shipped_name_may_extend_the_shipped_one(tmp_path: Path
         ('[class1]\nswitching_command = "+FRS=7"\n', "{tens}"),
         ("[class2]\nwait_for_xonn = true\n", "[class2] wait_for_xonn: unknown key"),
         ("[class2]\nphase_timeout_seconds = 0\n", "[class2] phase_timeout_seconds"),
+        ("[clas2]\nprefer_class = '2.0'\n", "unknown section [clas2] (did you mean [class2]?)"),
+        ("[probe]\nmatch = 'x'\n", "unknown section [probe]"),
     ],
 )
 def test_a_bad_profile_is_one_clear_line_naming_the_file(tmp_path: Path, text: str, words: str) -> None:
