@@ -358,10 +358,18 @@ class QueueStore(Database):
 
     def release_job(self, job: Job) -> None:
         """Put a job its runner could not finish back in the queue, closing an attempt it
-        left open and giving that attempt's try back (the runner failed, not the call)."""
+        left open and giving that attempt's try back (the runner failed, not the call).
+
+        A job that is no longer active is left as it is, with no entry: its outcome is
+        recorded (e.g. confirmed, and then filing the document failed on a full or
+        read-only spool), and a ``job.released`` would tell the log it went back to the
+        queue while the jobs table keeps it confirmed."""
         at = iso(now_utc())
         reason = "the runner failed during the attempt; queued again"
         with self.transaction() as conn:
+            state = conn.execute("SELECT state FROM jobs WHERE id = ?", (job.id,)).fetchone()
+            if state is None or state[0] != JobState.ACTIVE:
+                return
             cut_off = [
                 r[0] for r in conn.execute("SELECT id FROM attempts WHERE job_id = ? AND ended IS NULL", (job.id,))
             ]
@@ -370,9 +378,8 @@ class QueueStore(Database):
                 (at, reason, job.id),
             )
             conn.execute(
-                "UPDATE jobs SET state = ?, next_attempt = ?, updated = ?, attempts = MAX(attempts - ?, 0)"
-                " WHERE id = ? AND state = ?",
-                (JobState.QUEUED, at, at, len(cut_off), job.id, JobState.ACTIVE),
+                "UPDATE jobs SET state = ?, next_attempt = ?, updated = ?, attempts = MAX(attempts - ?, 0) WHERE id = ?",
+                (JobState.QUEUED, at, at, len(cut_off), job.id),
             )
             self._audit(
                 conn,

@@ -167,3 +167,26 @@ def test_a_released_job_keeps_its_try(tmp_path: Path) -> None:
     again = store.claim_next_job("m1", now_utc())
     assert again is not None and again.attempts == 0
     assert store.confirmation_log()[0]["outcome"] == "interrupted"
+
+
+def test_releasing_a_job_that_already_ended_changes_nothing_and_logs_nothing(tmp_path: Path) -> None:
+    """A runner whose job was confirmed and then failed to file the document (a full or
+    read-only spool) releases it: the job stays confirmed, and the log says nothing else."""
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    add_document(store, ("vc-lund",))
+    job = store.claim_next_job("m1", now_utc())
+    assert job is not None
+    attempt = store.start_attempt(job, "m1", job.number, 1, now_utc())
+    store.finish_attempt(
+        attempt,
+        job,
+        AttemptEnd("confirmed", "ok", None, 1, 1, 14400),
+        job_state=JobState.CONFIRMED,
+        next_attempt=None,
+    )
+    entries = len(store.verify_log().view.events)
+    store.release_job(job)
+    verification = store.verify_log()
+    assert verification.intact, verification.problems
+    assert len(verification.view.events) == entries
+    assert [e["outcome"] for e in store.confirmation_log()] == ["confirmed"]
