@@ -141,7 +141,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts[job["state"]] = counts.get(job["state"], 0) + 1
     health = (
         snapshot(
-            store, modem_names=tuple(m.name for m in config.modems), backlog_threshold=config.ops.backlog_threshold
+            store,
+            modem_names=tuple(m.name for m in config.modems),
+            backlog_threshold=config.ops.backlog_threshold,
+            storage=daemon.storage if daemon.answering else None,
         )
         if store
         else None

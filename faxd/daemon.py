@@ -147,7 +147,7 @@ class Daemon:
         self.runners: list[ModemRunner] = []
         self._reload_requested = threading.Event()
         self.storage_trouble: str | None = None  # set while the disk is full or read-only
-        self.ops = Operations(config, self.store, self.directory.current)
+        self.ops = Operations(config, self.store, self.directory.current, lambda: self.storage_trouble)
         self.followup = FollowUp(config, self.store, self.directory.current, self.work.notify)
 
     def _record_directory(self, version: str, previous: str | None, units: int) -> None:

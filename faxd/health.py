@@ -8,7 +8,8 @@ identity: ids, counts, outcome codes and times only, and every text goes through
 ``faxd.redact`` before it leaves.
 
 The verdict is ``ready`` (every modem up, nothing stuck), ``degraded`` (some modem down
-or degraded, a backlog over the threshold, the last drill failed) or ``down`` (no modem up), with
+or degraded, a backlog over the threshold, the last drill failed) or ``down`` (no modem up,
+or the storage alarm: a full or read-only spool or state, so no new document is taken), with
 the reasons in words.
 """
 
@@ -148,10 +149,16 @@ def _last_drill(conn: sqlite3.Connection) -> tuple[DrillResult, datetime | None,
 
 
 def snapshot(
-    store: Store, *, modem_names: tuple[str, ...] = (), backlog_threshold: int = 50, now: datetime | None = None
+    store: Store,
+    *,
+    modem_names: tuple[str, ...] = (),
+    backlog_threshold: int = 50,
+    now: datetime | None = None,
+    storage: str | None = None,
 ) -> Health:
     """Read the service's health from the database. ``modem_names``: the configured
-    modems, so one that never reported still shows (as ``unknown``)."""
+    modems, so one that never reported still shows (as ``unknown``). ``storage``: the
+    daemon's storage alarm (it is not in the database, which may be what cannot be written)."""
     now = now or datetime.now(UTC)
     conn = store._conn()  # read-only queries over the store's own connection for this thread
     queue = dict.fromkeys(QUEUE_STATES, 0)
@@ -203,8 +210,11 @@ def snapshot(
     if drill is DrillResult.FAILED:
         reasons.append("the last readiness drill failed" + (f": {drill_detail}" if drill_detail else ""))
     if not up:
-        state = ServiceState.DOWN
         reasons.insert(0, "no modem is up: nothing can be sent")
+    if storage:
+        reasons.insert(0, f"storage alarm: {storage}: new documents wait in the spool until it takes writes")
+    if storage or not up:
+        state = ServiceState.DOWN
     elif reasons:
         state = ServiceState.DEGRADED
     else:

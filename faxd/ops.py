@@ -38,10 +38,17 @@ UP_EVENTS = frozenset({"modem.ready", "modem.up"})
 
 
 class Operations:
-    def __init__(self, config: Config, store: Store, directory: Callable[[], Directory]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        directory: Callable[[], Directory],
+        storage: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.config = config
         self.store = store
         self.directory = directory
+        self.storage = storage  # the daemon's storage alarm (None: the disks take writes)
         self.heartbeats = Heartbeats()
         self.watchdog = Watchdog(self.heartbeats, watchdog_interval(), self.status_line)
         self._lock = threading.Lock()
@@ -117,6 +124,7 @@ class Operations:
             self.store,
             modem_names=tuple(m.name for m in self.config.modems),
             backlog_threshold=self.config.ops.backlog_threshold,
+            storage=self.storage(),
         )
 
     def status_line(self) -> str:

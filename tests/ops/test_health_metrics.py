@@ -73,6 +73,18 @@ def test_a_degraded_modem_is_up_and_makes_the_service_degraded_not_down(tmp_path
     assert health.status_line().startswith("degraded: 1/1 modems up")
 
 
+def test_a_storage_alarm_is_down_and_says_why_first(tmp_path: Path) -> None:
+    """A full or read-only spool or state stops the intake: the service is down, with the
+    alarm's words first, though every modem is up; without the alarm it is ready again."""
+    store = Store(tmp_path / "db.sqlite3", signing_chain(tmp_path))
+    store.set_modem_state("m0", "/dev/ttyS0", "ready")
+    health = snapshot(store, modem_names=("m0",), storage="Read-only file system (/srv/faxd/spool/work)")
+    assert health.state is ServiceState.DOWN
+    assert health.reasons[0].startswith("storage alarm: Read-only file system (/srv/faxd/spool/work)")
+    assert "storage alarm" in health.status_line()
+    assert snapshot(store, modem_names=("m0",)).state is ServiceState.READY
+
+
 def test_metrics_endpoint_serves_the_snapshot(tmp_path: Path) -> None:
     """/metrics on an ephemeral loopback port, in Prometheus's text format, parsed back."""
     store = busy_store(tmp_path)
