@@ -8,6 +8,7 @@ when an operator most needs it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
 import sys
@@ -331,12 +332,21 @@ def cmd_send(args: argparse.Namespace) -> int:
         target = incoming / f"{Path(name).stem}-{counter}.pdf"
         counter += 1
     # The sidecar goes in first: the daemon takes the PDF the moment it appears.
-    if meta is not None:
-        write_atomically(sidecar_of(target), meta)
-    if args.again:
-        # The marker travels with the document: send it even if it is a duplicate.
-        write_atomically(again_marker_of(target), b"sent again on purpose with faxctl send --again\n")
-    write_atomically(target, data)
+    companions: list[Path] = []
+    try:
+        if meta is not None:
+            companions.append(sidecar_of(target))
+            write_atomically(companions[-1], meta)
+        if args.again:
+            # The marker travels with the document: send it even if it is a duplicate.
+            companions.append(again_marker_of(target))
+            write_atomically(companions[-1], b"sent again on purpose with faxctl send --again\n")
+        write_atomically(target, data)
+    except OSError as exc:  # a full or read-only spool: the writer keeps its file and tries again
+        for companion in companions:
+            with contextlib.suppress(OSError):
+                companion.unlink(missing_ok=True)
+        raise CliError(f"{source} was not queued: cannot write into {incoming}: {exc.strerror}") from None
     print(f"queued {source} as {target}")
     return 0
 
