@@ -175,3 +175,65 @@ def test_a_read_only_spool_stops_intake_with_an_alarm_and_resumes_when_writable(
     assert waiting_or_recorded(gateway, digests) == set()
     assert temporaries(gateway) == []
     assert daemon.count(r"event=(intake|job)\.crashed|Traceback") == 0
+
+
+def remount(where: Path, mode: str) -> None:
+    """``mount -o remount,ro`` or ``rw``. The kernel refuses ``ro`` while a file on the mount
+    is open for writing: the state (the daemon holds its database open) cannot be remounted
+    read-only under a running daemon, only the spool can."""
+    done = subprocess.run(["mount", "-o", f"remount,{mode}", str(where)], capture_output=True, text=True)
+    assert done.returncode == 0, f"remount,{mode} {where}: {done.stderr.strip()}"
+
+
+def test_a_spool_made_read_only_during_a_call_keeps_every_document_and_resumes_by_itself(
+    small_disks: Gateway, tmp_path: Path
+) -> None:
+    """The spool remounted read-only while the daemon is sending (what a kernel does after
+    disk errors): both calls end and are recorded, the document waits in work/ (not
+    quarantined), alarm.storage and faxctl status say so in words, a writer's faxctl send
+    is refused with its file kept; remounted read-write, the alarm clears by itself within
+    a minute, the document is filed, new documents are taken and the log verifies."""
+    gateway = small_disks
+    gateway.start_simulator(speed=0.05, out=tmp_path / "received")  # slow enough to be mid-call
+    daemon = gateway.start_daemon()
+    digests = drop_documents(gateway, tmp_path, 1)  # an admission: two recipients, two calls
+    daemon.wait_for(r"event=job\.dialing", timeout=60)
+    remount(gateway.spool, "ro")
+    try:
+        alarm = daemon.wait_for(r"event=alarm\.storage\b", timeout=180)[0]
+        assert "read-only file system" in alarm.lower(), alarm
+        daemon.wait_for(r"event=job\.sent", count=2, timeout=180)
+        assert waiting_or_recorded(gateway, digests) == digests  # still in work/, not filed, not lost
+        assert [e["outcome"] for e in gateway.log()] == ["confirmed", "confirmed"]
+        status = gateway.status()
+        assert "read-only file system" in status["daemon"]["storage_alarm"].lower(), status["daemon"]
+        assert status["service"]["state"] == "down", status["service"]
+        assert any("storage" in reason for reason in status["service"]["reasons"]), status["service"]
+        assert status["quarantined"] == [] and not any((gateway.spool / "quarantine").iterdir())
+        assert "storage alarm" in gateway.faxctl("status").stdout
+
+        late = make_pdf(tmp_path / "late.pdf", 1, metadata=admission_meta(FaxdReference="DISK-LATE"), label="L")
+        refused = gateway.faxctl("send", str(late), check=False)
+        assert refused.returncode != 0 and "read-only" in refused.stderr.lower(), refused.stderr
+        assert "Traceback" not in refused.stderr and late.exists()
+        assert temporaries(gateway) == []
+    finally:
+        started = time.monotonic()
+        remount(gateway.spool, "rw")
+    daemon.wait_for(r"event=alarm\.storage_cleared", timeout=RESUME_LIMIT_SECONDS)
+    cleared = time.monotonic() - started
+    daemon.wait_for(r"event=document\.done_filed", timeout=60)
+    print(f"spool writable again: alarm cleared after {cleared:.1f} s")
+    assert cleared < RESUME_LIMIT_SECONDS
+    assert waiting_or_recorded(gateway, digests) == set()
+    assert gateway.status()["service"]["state"] == "ready"
+
+    gateway.send(late)  # the writer tries again: taken at once
+    daemon.wait_for(r"event=job\.sent", count=4, timeout=180)
+    daemon.wait_for(r"event=document\.done_filed", count=2, timeout=60)
+    assert [e["outcome"] for e in gateway.log()] == ["confirmed"] * 4
+    assert temporaries(gateway) == []
+    assert daemon.count(r"event=(intake|job)\.crashed|event=runner\.failed|Traceback") == 0
+    verified = gateway.faxctl("log", "--verify", check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
