@@ -293,7 +293,13 @@ class ModemRunner(threading.Thread):
             self._modem.close()
             self._modem = None
         self._state = ModemState.STOPPED
-        self.store.set_modem_state(self.modem_name, self.modem_config.device, ModemState.STOPPED.value)
+        try:
+            self.store.set_modem_state(self.modem_name, self.modem_config.device, ModemState.STOPPED.value)
+        except Exception as exc:  # supervisor boundary: stopping on a full or read-only state
+            if storage_trouble(exc) is None:
+                raise
+            # Nothing is lost: faxctl status shows no modem state while no daemon runs.
+            log.warning("modem.stop_unrecorded", modem=self.modem_name, reason=storage_trouble(exc))
 
     def _run_job(self, job: Job) -> None:
         if job.pages_done >= job.document_pages > 0:

@@ -1,9 +1,10 @@
-"""Full and read-only disks under the real daemon, on real small tmpfs mounts (issue 13).
+"""Full and read-only disks under the real daemon, on real small mounts (issue 13).
 
 The spool and the state each get a small tmpfs mount (root only: ``mount -t tmpfs``; the
-mounts live under the test's tmp_path and are unmounted in a finalizer). The daemon is
-stopped with SIGSTOP while the documents are dropped and the disk is filled, so that what
-it meets when it goes on is known; everything else waits on what the daemon logs.
+mounts live under the test's tmp_path and are unmounted in a finalizer); the failing
+state disk is an ext4 loop mount. The daemon is stopped with SIGSTOP while the documents
+are dropped and the disk is filled, so that what it meets when it goes on is known;
+everything else waits on what the daemon logs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -237,3 +239,86 @@ def test_a_spool_made_read_only_during_a_call_keeps_every_document_and_resumes_b
     verified = gateway.faxctl("log", "--verify", check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
+
+def mount_failing_ext4(image: Path, where: Path) -> Path:
+    """A 16 MiB ext4 file system on a loop device at ``where``, mounted ``errors=remount-ro``:
+    the kernel makes it read-only at its first error, as for a failing disk. Returns the
+    file that raises such an error (``/sys/fs/ext4/<device>/trigger_fs_error``)."""
+    subprocess.run(["truncate", "-s", "16M", str(image)], check=True)
+    where.mkdir(parents=True, exist_ok=True)
+    for argv in (
+        ["mkfs.ext4", "-q", "-F", str(image)],
+        ["mount", "-o", "loop,errors=remount-ro", str(image), str(where)],
+    ):
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot make an ext4 loop mount here: {done.stderr.strip()}")
+    source = subprocess.run(["findmnt", "-no", "SOURCE", str(where)], capture_output=True, text=True, check=True)
+    trigger = Path("/sys/fs/ext4") / Path(source.stdout.strip()).name / "trigger_fs_error"
+    if not trigger.exists():
+        pytest.skip(f"{trigger} is missing: this kernel cannot fail an ext4 file system on purpose")
+    return trigger
+
+
+@pytest.fixture
+def failing_state(gateway: Gateway, tmp_path: Path) -> Iterator[tuple[Gateway, Path]]:
+    """``gateway`` with its state on an ext4 loop mount that can be made to fail read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("a loop mount needs root")
+    image = tmp_path / "state.ext4"
+    trigger = mount_failing_ext4(image, gateway.state)
+    try:
+        yield gateway, trigger
+    finally:
+        gateway.stop_all()
+        for child in (c for c in gateway.children if "faxd" in c.argv[0]):
+            (gateway.root / f"daemon-{child.proc.pid}.log").write_text("\n".join(child.lines) + "\n")
+        subprocess.run(["umount", "-l", str(gateway.state)], check=False)
+
+
+def test_a_state_disk_failing_read_only_loses_nothing_and_a_restart_after_fsck_sends_everything(
+    failing_state: tuple[Gateway, Path], tmp_path: Path
+) -> None:
+    """The state's disk fails while documents arrive and the kernel makes it read-only. (A
+    plain ``remount,ro`` is refused while the daemon holds its database open; and a file
+    system the kernel set read-only after an error is writable again only after umount and
+    fsck, so here the daemon cannot resume by itself: it is restarted.) The daemon raises
+    alarm.storage, quarantines nothing and crashes nothing; the documents wait in the spool;
+    after fsck and a restart each is sent once and the log verifies."""
+    gateway, trigger = failing_state
+    gateway.start_simulator(out=tmp_path / "received")
+    daemon = gateway.start_daemon()
+    gateway.send(make_pdf(tmp_path / "first.pdf", 1, metadata=admission_meta(FaxdReference="DISK-A")))
+    daemon.wait_for(r"event=document\.done_filed", timeout=120)
+
+    daemon.proc.send_signal(signal.SIGSTOP)
+    try:
+        digests = drop_documents(gateway, tmp_path, 2)
+        trigger.write_text("faxd test: the state's disk fails\n")
+    finally:
+        daemon.proc.send_signal(signal.SIGCONT)
+    alarm = daemon.wait_for(r"event=alarm\.storage\b", timeout=60)[0]
+    assert re.search(r"read-only|I/O error", alarm), alarm  # SQLite calls EROFS an I/O error
+    # faxctl status cannot show this alarm at once: the daemon writes it into its heartbeat,
+    # on the failed disk; it shows the daemon "not answering" once the heartbeat is stale.
+    assert daemon.count(r"event=(intake|job)\.crashed|event=runner\.failed|Traceback") == 0
+    assert daemon.count(r"event=document\.(routed|quarantined)") == 1  # only the first
+    assert waiting_or_recorded(gateway, digests) == digests
+    assert not any((gateway.spool / "quarantine").iterdir())
+    assert daemon.stop() == 0
+    assert daemon.count(r"Traceback") == 0, "\n".join(daemon.lines[-40:])  # nor while stopping
+
+    subprocess.run(["umount", str(gateway.state)], check=True)
+    image = tmp_path / "state.ext4"
+    checked = subprocess.run(["e2fsck", "-f", "-y", str(image)], capture_output=True, text=True)
+    assert checked.returncode in (0, 1), checked.stdout + checked.stderr  # 1: errors corrected
+    subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(gateway.state)], check=True)
+
+    daemon = gateway.start_daemon()
+    daemon.wait_for(r"event=document\.done_filed", count=2, timeout=180)
+    assert waiting_or_recorded(gateway, digests) == set()
+    assert [e["outcome"] for e in gateway.log()] == ["confirmed"] * 6
+    assert temporaries(gateway) == []
+    assert daemon.count(r"event=(intake|job)\.crashed|event=runner\.failed|Traceback") == 0
+    verified = gateway.faxctl("log", "--verify", check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
