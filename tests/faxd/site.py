@@ -8,7 +8,9 @@ import itertools
 import shutil
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -61,9 +63,15 @@ class Site:
         self.directory = DirectoryHolder(self.directory_file)
         self.intake = Intake(self.config, self.store, self.folders, self.directory.current)
         self.modem = FakeModem(script=script)
-        self.runner = ModemRunner(
-            modem_config=self.config.modems[0],
-            open_modem=open_modem or (lambda: self.modem),
+        self.runner = self.new_runner(open_modem or (lambda: self.modem))
+        assert self.runner.open()
+
+    def new_runner(self, open_modem: Callable[[], FaxModem], **modem_changes: Any) -> ModemRunner:
+        """A runner on this site's store, spool and directory; ``modem_changes`` replace
+        fields of the configured modem (``name``, ``device``, ``probe_seconds``...)."""
+        return ModemRunner(
+            modem_config=replace(self.config.modems[0], **modem_changes),
+            open_modem=open_modem,
             config=self.config,
             store=self.store,
             folders=self.folders,
@@ -71,7 +79,6 @@ class Site:
             work=WorkSignal(),
             stopping=threading.Event(),
         )
-        assert self.runner.open()
 
     def drop(self, name: str, **fields: str) -> list[str]:
         buf = io.BytesIO()

@@ -4,7 +4,6 @@ and a modem whose call failed in the modem while it still answers is ``degraded`
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from structlog.testing import capture_logs
@@ -15,7 +14,7 @@ from drivers.fake import FakeModem
 from drivers.modem import CallRequest, CallResult, ModemUnavailable, Outcome, PageConfirmed, Station
 from drivers.probe import detect_class
 from faxd.health import ServiceState, snapshot
-from faxd.runner import IDLE_WAIT_SECONDS, ModemRunner, ModemState, WorkSignal
+from faxd.runner import IDLE_WAIT_SECONDS, ModemRunner, ModemState
 from tests.faxd.site import Site, admission
 
 
@@ -61,20 +60,8 @@ class CountedModem(FakeModem):
 
 
 def second_runner(site: Site, modem: FakeModem, name: str, probe_seconds: float | None = None) -> ModemRunner:
-    config = site.config.modems[0]
-    from dataclasses import replace
-
-    probe = config.probe_seconds if probe_seconds is None else probe_seconds
-    return ModemRunner(
-        modem_config=replace(config, name=name, device=f"/dev/{name}", probe_seconds=probe),
-        open_modem=lambda: modem,
-        config=site.config,
-        store=site.store,
-        folders=site.folders,
-        directory=site.directory.current,
-        work=WorkSignal(),
-        stopping=threading.Event(),
-    )
+    probe = site.config.modems[0].probe_seconds if probe_seconds is None else probe_seconds
+    return site.new_runner(lambda: modem, name=name, device=f"/dev/{name}", probe_seconds=probe)
 
 
 def test_a_more_urgent_job_queued_later_goes_first_on_the_modem_that_comes_free(tmp_path: Path) -> None:
@@ -182,16 +169,7 @@ def test_a_modem_whose_device_is_gone_is_down_and_its_detail_names_the_path_once
         "auto": lambda: Class1Modem(device, station=station, name=detect_class(device)),
     }
     for name, opener in openers.items():
-        runner = ModemRunner(
-            modem_config=replace(site.config.modems[0], name=name, device=device),
-            open_modem=opener,
-            config=site.config,
-            store=site.store,
-            folders=site.folders,
-            directory=site.directory.current,
-            work=WorkSignal(),
-            stopping=threading.Event(),
-        )
+        runner = site.new_runner(opener, name=name, device=device)
         assert not runner.open()
     details = {m["name"]: m["detail"] for m in site.store.modems() if m["state"] == ModemState.DOWN.value}
     assert set(details) == set(openers)
