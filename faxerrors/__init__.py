@@ -20,7 +20,7 @@ The branches live beside the code that raises them:
   ``DirectoryInvalid``.
 - ``spool.inspection.DocumentRejected``: the file cannot be faxed.
 - ``imaging.limits.DocumentRenderError`` -> ``imaging.isolate.Refused``.
-- ``faxd.config.ConfigError``, ``faxd.cli.CliError``.
+- ``faxd.config.ConfigError``, ``faxd.cli_support.CliError``.
 - ``faxd.audit.keys.AuditError`` -> ``KeyMissing``, ``faxd.audit.cli.LogNotIntact``: the confirmation
   log cannot be used as asked.
 
