@@ -5,7 +5,7 @@ and "that was the last page"; the modem exchanges DIS, DCS, TCF, the post-page m
 and DCN with the remote, and reports what happened in ``+F`` responses. ``CallerLine``
 is that firmware: it talks to the same simulated remote (``AnsweringFax``) the Class 1
 personality puts behind its line, in frames and page data, and returns to the AT side
-(``class2_dce.py``) values in the Class 2 parameter scale (``Params``: vr, br, wd, ln, df,
+(``class2_call.py``) values in the Class 2 parameter scale (``Params``: vr, br, wd, ln, df,
 ec, bf, st of T.32 8.5.1 / SP-2388 +FDCC) and hangup status codes (T.32 Table 23).
 
 Like ``wire.py`` this does not use ``drivers.t30``: the simulator stays an independent
