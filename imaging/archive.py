@@ -27,7 +27,7 @@ from PIL import Image
 
 from drivers.page import FAX_WIDTH, FaxPage, Resolution
 
-#: What the archive's files are called: ``<job>-attempt-<n>.tif`` (see faxd.runner).
+#: What the archive's files are called: ``<job>-attempt-<n>.tif`` (see faxd.runner_job).
 ARCHIVE_PATTERN = "*.tif"
 
 
