@@ -221,9 +221,7 @@ class Class1Modem:
         except DriverError as exc:
             self.close()
             self._log.warning("modem.unavailable", error=str(exc))
-            # A PortError names the device itself.
-            where = "" if isinstance(exc, PortError) else f" on {self.device}"
-            raise ModemUnavailable(f"modem {self.name}{where} cannot be used: {exc}") from exc
+            raise ModemUnavailable(f"modem {self.name}{exc.where(self.device)} cannot be used: {exc}") from exc
 
     def _initialise(self, link: T31Link) -> None:
         """The profile's reset, no echo and verbose results, its init commands, flow

@@ -201,9 +201,7 @@ class Class2Modem:
         except DriverError as exc:
             self.close()
             self._log.warning("modem.unavailable", error=str(exc))
-            # A PortError names the device itself.
-            where = "" if isinstance(exc, PortError) else f" on {self.device}"
-            raise ModemUnavailable(f"modem {self.name}{where} cannot be used: {exc}") from exc
+            raise ModemUnavailable(f"modem {self.name}{exc.where(self.device)} cannot be used: {exc}") from exc
 
     def _initialise(self, link: T31Link, *, ecm: bool) -> None:
         """ATZ, E0V1, +FCLASS, the quirk profile's commands, then what we want of a call:

@@ -20,9 +20,16 @@ from faxerrors import FaxError
 class DriverError(FaxError):
     """The modem or its port misbehaved."""
 
+    def where(self, device: str) -> str:
+        """ " on DEVICE", for a message that wraps this error and must name the device once."""
+        return f" on {device}"
+
 
 class PortError(DriverError):
     """The serial port could not be opened, read or written."""
+
+    def where(self, device: str) -> str:
+        return ""  # its own message already names the device
 
 
 class ModemTimeout(DriverError):

@@ -25,7 +25,7 @@ from drivers.at_codec import ResultCode
 from drivers.at_link import T31Link
 from drivers.class2_dialect import DIALECTS
 from drivers.class2_quirks import class2_quirks
-from drivers.port import DriverError, PortError, SerialPort
+from drivers.port import DriverError, SerialPort
 from drivers.quirks import FlowControl, match_profile
 
 #: The order ``class = "auto"`` prefers; see the module docstring.
@@ -176,8 +176,7 @@ def detect_class(device: str, speed: int = 115200, prefer: str | None = None) ->
     try:
         report = probe_modem(device, speed=speed)
     except DriverError as exc:
-        where = "" if isinstance(exc, PortError) else f" on {device}"  # a PortError names it
-        raise ModemUnavailable(f"cannot detect the fax class of the modem{where}: {exc}") from exc
+        raise ModemUnavailable(f"cannot detect the fax class of the modem{exc.where(device)}: {exc}") from exc
     if prefer is not None and prefer in report.classes:
         return prefer
     if report.preferred is None:
